@@ -1,0 +1,435 @@
+/**
+ * Greenlets: gevent's `Greenlet`, `spawn`, `spawnLater`, `sleep`, `getcurrent`.
+ *
+ * A greenlet runs an ordinary or async function. It starts lazily — only once the spawner blocks — and
+ * runs until it blocks in a geventjs call (every blocking call returns a Promise: `await` it).
+ */
+import { rt } from './runtime.js';
+import { Hub, getHub, toNs, K_EXIT } from './hub.js';
+import { Linkable, type LinkCallback } from './linkable.js';
+import { Timer, PRIORITY_DEFAULT } from './timers.js';
+import { GreenletExit, brand } from './errors.js';
+import { internName } from './trace.js';
+import type { ListNode } from './list.js';
+import type { Link } from './linkable.js';
+import { Timeout } from './timeout.js';
+
+const enum GState {
+  New,
+  Scheduled,
+  Started,
+  Dead,
+}
+
+const R_JOIN = internName('Greenlet.join');
+const R_GET = internName('Greenlet.get');
+const NO_ERROR = internName('');
+
+/** Something `kill` can throw: an error instance, or an error class to instantiate. */
+export type KillException = Error | (new () => Error);
+
+export interface KillOptions {
+  /** Wait for the greenlet to die (default true). */
+  block?: boolean;
+  /** With `block`, wait at most this many seconds; then return silently. */
+  timeout?: number | null;
+}
+
+export interface GetOptions {
+  /** Wait for the result (default true); with false a greenlet still running raises `Timeout`. */
+  block?: boolean;
+  /** Wait at most this many seconds, then raise `Timeout`. */
+  timeout?: number | null;
+}
+
+interface InternalInit {
+  hub: Hub;
+  id: number;
+  name: string;
+  parent: Greenlet<unknown> | null;
+}
+let internalInit: InternalInit | null = null;
+
+type Body<T> = (...args: any[]) => T | PromiseLike<T>;
+
+/**
+ * A greenlet: a function running cooperatively on a hub.
+ * @example
+ * const g = new Greenlet(async (name: string) => { await sleep(1); return `hi ${name}`; }, 'egon');
+ * g.start();
+ * console.log(await g.get()); // 'hi egon' at virtual time 1
+ */
+export class Greenlet<T = unknown> extends Linkable {
+  /** Small per-hub number; `main` is 0. */
+  readonly id: number;
+  /** `Greenlet-N` unless set. */
+  name: string;
+  /** The greenlet that spawned this one (null for main and for greenlets created outside any). */
+  readonly parent: Greenlet<unknown> | null;
+  readonly fn: Body<T>;
+  readonly args: unknown[];
+
+  private gstate = GState.New;
+  private result: T | GreenletExit | undefined = undefined;
+  private error: unknown = null;
+  private startTimer: Timer | null = null;
+  private pendingKill: Error | null = null;
+
+  // Park state, owned by the hub. @internal
+  /** @internal */ res: ((v: unknown) => void) | null = null;
+  /** @internal */ rej: ((e: unknown) => void) | null = null;
+  /** @internal */ parkReason = 0;
+  /** @internal */ parkTarget: unknown = undefined;
+  /** @internal */ parkSince = 0.5;
+  /** @internal */ parkNode: ListNode<Link> | null = null;
+  /** @internal */ parkCleanup: ((g: Greenlet<unknown>) => void) | null = null;
+  /** @internal */ parkSerial = 0;
+  /** @internal */ timer: Timer | null = null;
+  /** @internal */ spinAt = -0.5;
+  /** @internal */ spins = 0;
+  /** @internal */ detached: Error | null = null;
+  /** @internal */ externalResult: unknown = undefined;
+  /** @internal */ externalOk = false;
+  /** Count of parties waiting for this greenlet's error (get, linkException, joinall raiseError). @internal */
+  errorWatchers = 0;
+
+  constructor(fn: Body<T>, ...args: unknown[]) {
+    const init = internalInit;
+    internalInit = null;
+    const hub = init !== null ? init.hub : getHub();
+    super(hub);
+    if (typeof fn !== 'function') throw new TypeError(`Greenlet: fn must be a function, got ${typeof fn}`);
+    this.fn = fn;
+    this.args = args;
+    this.id = init !== null ? init.id : hub.nextGreenletId();
+    this.name = init !== null ? init.name : `Greenlet-${this.id}`;
+    this.parent = init !== null ? init.parent : currentGreenletOf(hub);
+    hub.registerGreenlet(this as Greenlet<unknown>, this.parent);
+  }
+
+  /** @internal Creates a greenlet with a given hub, id and name (main greenlets). */
+  static create<T>(fn: Body<T>, args: unknown[], hub: Hub, id: number, name: string, parent: Greenlet<unknown> | null): Greenlet<T> {
+    internalInit = { hub, id, name, parent };
+    return new Greenlet<T>(fn, ...args);
+  }
+
+  /**
+   * Creates and starts a greenlet: `Greenlet.spawn(fn, ...args)` is `spawn(fn, ...args)`.
+   */
+  static spawn<A extends unknown[], R>(fn: (...args: A) => R, ...args: A): Greenlet<Awaited<R>> {
+    return spawn(fn, ...args);
+  }
+
+  // ------------------------------------------------------------------ state
+
+  /** True once the greenlet has finished (returned, raised, or was killed). */
+  ready(): boolean {
+    return this.gstate === GState.Dead;
+  }
+
+  /** True if it finished without an error (a kill by GreenletExit counts as success). */
+  successful(): boolean {
+    return this.gstate === GState.Dead && this.error === null;
+  }
+
+  /** True once the greenlet has finished and will not run again. */
+  get dead(): boolean {
+    return this.gstate === GState.Dead;
+  }
+
+  /** True if the greenlet has been started (scheduled or running) and is not dead. */
+  get started(): boolean {
+    return this.gstate === GState.Scheduled || this.gstate === GState.Started;
+  }
+
+  /** True if its body has begun to run. @internal */
+  get hasRun(): boolean {
+    return this.gstate === GState.Started || (this.gstate === GState.Dead && this.ranBody);
+  }
+  private ranBody = false;
+
+  /** The return value once finished; the GreenletExit instance after a kill; undefined before. */
+  get value(): T | GreenletExit | undefined {
+    return this.result;
+  }
+
+  /** The error it died with, or null. */
+  get exception(): unknown {
+    return this.error;
+  }
+
+  /** @internal */
+  markStarted(): void {
+    this.gstate = GState.Started;
+    this.ranBody = true;
+  }
+
+  /** @internal */
+  markFinished(value: T | GreenletExit | undefined, error: unknown): void {
+    this.gstate = GState.Dead;
+    this.result = value;
+    this.error = error;
+  }
+
+  override describe(): string {
+    return this.name;
+  }
+
+  override toString(): string {
+    const fname = this.fn.name;
+    return `<Greenlet "${this.name}"${fname ? `: ${fname}` : ''}>`;
+  }
+
+  // ------------------------------------------------------------------ starting
+
+  /**
+   * Schedules the greenlet to run as soon as the current one blocks. Starting twice does nothing.
+   */
+  start(): this {
+    if (this.gstate !== GState.New) return this;
+    this.gstate = GState.Scheduled;
+    this.hub.schedule(startGreenlet, this);
+    return this;
+  }
+
+  /** Schedules the greenlet to start after `seconds`. */
+  startLater(seconds: number): this {
+    if (this.gstate !== GState.New) return this;
+    const ns = toNs(seconds);
+    this.gstate = GState.Scheduled;
+    const t = (this.startTimer = new Timer(startGreenlet, this));
+    this.hub.addTimer(t, ns, PRIORITY_DEFAULT);
+    return this;
+  }
+
+  /** @internal Runs the body (called by the hub, with this greenlet entered). */
+  runBody(): void {
+    this.gstate = GState.Started;
+    this.ranBody = true;
+    let r: unknown;
+    try {
+      r = this.fn(...this.args);
+    } catch (e) {
+      this.die(undefined, e, true);
+      return;
+    }
+    if (r !== null && (typeof r === 'object' || typeof r === 'function') && typeof (r as PromiseLike<T>).then === 'function') {
+      (r as PromiseLike<T>).then(
+        (v) => this.die(v, null, false),
+        (e: unknown) => this.die(undefined, e, true),
+      );
+    } else {
+      this.die(r as T, null, false);
+    }
+  }
+
+  private die(value: T | undefined, error: unknown, failed: boolean): void {
+    if (this.gstate === GState.Dead || this.detached !== null) return;
+    const hub = this.hub;
+    if (failed && error instanceof GreenletExit) {
+      this.markFinished(error, null);
+    } else if (failed) {
+      this.markFinished(undefined, error);
+    } else {
+      this.markFinished(value, null);
+    }
+    hub.trace.record(K_EXIT, hub.clock, this.id, failed && !(error instanceof GreenletExit) ? 0 : 1, this.error === null ? NO_ERROR : errorCode(this.error));
+    if (this.error !== null && this.errorWatchers === 0) hub.reportError(this.error, this as Greenlet<unknown>);
+    this.checkAndNotify();
+    hub.greenletDone(this as Greenlet<unknown>);
+  }
+
+  // ------------------------------------------------------------------ waiting
+
+  /**
+   * Waits until the greenlet finishes, or `timeout` seconds pass. Never throws, returns nothing —
+   * look at `ready()`, `value`, `exception` afterwards.
+   */
+  join(timeout?: number | null): Promise<void> {
+    if (this.gstate === GState.Dead) return Promise.resolve();
+    return this.hub.waitOn(this, R_JOIN, timeout) as Promise<unknown> as Promise<void>;
+  }
+
+  /**
+   * The greenlet's value, waiting for it if needed; throws the greenlet's error if it failed.
+   * With `block: false` on a running greenlet, or after `timeout` seconds, throws `Timeout`.
+   */
+  async get(options: GetOptions = {}): Promise<T> {
+    if (this.gstate !== GState.Dead) {
+      if (options.block === false) throw new Timeout();
+      this.errorWatchers++;
+      try {
+        const ok = await this.hub.waitOn(this, R_GET, options.timeout);
+        if (!ok) throw new Timeout(options.timeout ?? null);
+      } finally {
+        this.errorWatchers--;
+      }
+    }
+    if (this.error !== null) throw this.error;
+    return this.result as T;
+  }
+
+  // ------------------------------------------------------------------ killing
+
+  /**
+   * Raises `exception` (GreenletExit by default) in the greenlet, through the hub's callback queue, and
+   * by default waits for it to die (its `finally` blocks run first). Killing a greenlet that never
+   * started means its body never runs; its links still fire.
+   * @example
+   * await g.kill();                       // GreenletExit, wait for death
+   * await g.kill(new Error('stop'), { block: false });
+   */
+  async kill(exception: KillException = GreenletExit, options: KillOptions = {}): Promise<void> {
+    if (this.gstate === GState.Dead) return;
+    this.killNoWait(toError(exception));
+    if (options.block !== false) await this.join(options.timeout);
+  }
+
+  /** @internal Kill without waiting. */
+  killNoWait(exception: Error): void {
+    switch (this.gstate) {
+      case GState.Dead:
+        return;
+      case GState.New:
+      case GState.Scheduled: {
+        if (this.startTimer !== null) this.hub.cancelTimer(this.startTimer);
+        // never ran: dies at once, links still fire
+        this.die(undefined, exception, true);
+        return;
+      }
+      case GState.Started: {
+        if (this.pendingKill === null) {
+          this.pendingKill = exception;
+          this.hub.schedule(throwKill, this);
+        } else {
+          this.pendingKill = exception;
+        }
+        return;
+      }
+    }
+  }
+
+  /** @internal */
+  deliverKill(): void {
+    const exc = this.pendingKill;
+    this.pendingKill = null;
+    if (exc === null || this.gstate !== GState.Started) return;
+    this.hub.throwInto(this as Greenlet<unknown>, exc);
+  }
+
+  // ------------------------------------------------------------------ links
+
+  /**
+   * Calls `callback(greenlet)` in the hub when this greenlet finishes, in the order links were added.
+   * A link added to a finished greenlet fires on the next callback pass.
+   */
+  link(callback: LinkCallback<this>): void {
+    this.rawlink(callback);
+  }
+
+  /** Like `link`, but only if the greenlet finishes successfully. */
+  linkValue(callback: LinkCallback<this>): void {
+    const wrapper = Object.assign((g: this) => {
+      if (g.successful()) callback(g);
+    }, { original: callback });
+    this.rawlink(wrapper);
+  }
+
+  /**
+   * Like `link`, but only if the greenlet dies with an error. The error then counts as handled: the
+   * hub does not report it.
+   */
+  linkException(callback: LinkCallback<this>): void {
+    const wrapper = Object.assign((g: this) => {
+      if (!g.successful()) callback(g);
+    }, { original: callback, watchesErrors: true });
+    this.errorWatchers++;
+    this.rawlink(wrapper);
+  }
+
+  /** Removes a link added by `link`, `linkValue` or `linkException`. */
+  override unlink(callback: LinkCallback<this>): void {
+    for (let n = this.links.head; n; n = n.next) {
+      const v = n.value as unknown as { original?: unknown; watchesErrors?: boolean };
+      if (v === callback || v.original === callback) {
+        if (v.watchesErrors) this.errorWatchers--;
+        this.links.remove(n);
+        return;
+      }
+    }
+  }
+}
+brand(Greenlet, 'Greenlet');
+
+function toError(exception: KillException): Error {
+  if (typeof exception === 'function') return new exception();
+  return exception;
+}
+
+function errorCode(e: unknown): number {
+  return internName(e instanceof Error ? e.name : typeof e);
+}
+
+function startGreenlet(g: Greenlet<unknown>): void {
+  if (g.dead || g.hasRun) return;
+  g.hub.enter(g);
+  g.runBody();
+}
+
+function throwKill(g: Greenlet<unknown>): void {
+  g.deliverKill();
+}
+
+function currentGreenletOf(hub: Hub): Greenlet<unknown> | null {
+  const g = rt.current;
+  if (g !== null) return g.hub === hub ? g : null;
+  return hub.main !== null && hub.implicitMain && rt.active !== hub ? hub.main : null;
+}
+
+// ------------------------------------------------------------------ module-level API
+
+/**
+ * Creates a greenlet running `fn(...args)` and schedules it; it runs once the caller blocks.
+ * @example
+ * const g1 = spawn(eat, 'egon');
+ * const g2 = spawn(play, 'egon');
+ * await joinall([g1, g2]);
+ */
+export function spawn<A extends unknown[], R>(fn: (...args: A) => R, ...args: A): Greenlet<Awaited<R>> {
+  const g = new Greenlet<Awaited<R>>(fn as Body<Awaited<R>>, ...args);
+  g.start();
+  return g;
+}
+
+/**
+ * Like `spawn`, but the greenlet starts after `seconds`.
+ * @example
+ * spawnLater(1.5, () => console.log('at 1.5 s'));
+ */
+export function spawnLater<A extends unknown[], R>(seconds: number, fn: (...args: A) => R, ...args: A): Greenlet<Awaited<R>> {
+  const g = new Greenlet<Awaited<R>>(fn as Body<Awaited<R>>, ...args);
+  g.startLater(seconds);
+  return g;
+}
+
+/**
+ * Blocks the current greenlet for `seconds` (default 0: yield to the other ready greenlets and
+ * callbacks, going to the tail of the queue).
+ * @example
+ * await sleep(2); // exactly 2 virtual seconds later in sim mode
+ */
+export function sleep(seconds = 0): Promise<void> {
+  const g = rt.current;
+  return (g !== null ? g.hub : getHub()).sleep(seconds);
+}
+
+/**
+ * The greenlet running now; module-level code is the default hub's `main`.
+ */
+export function getcurrent(): Greenlet<unknown> {
+  const g = rt.current;
+  if (g !== null) return g;
+  const hub = getHub();
+  if (hub.main !== null) return hub.main;
+  throw new Error('getcurrent(): no greenlet is running (this is a hub callback)');
+}

@@ -1,0 +1,1091 @@
+/**
+ * The hub: gevent's event loop, on a virtual clock (sim mode) or the real one (real mode).
+ *
+ * Scheduling follows gevent's hub: a FIFO queue of callbacks runs before timers; timers are ordered by
+ * (deadline, priority, sequence); spawn and `sleep(0)` go through the callback queue; notifications
+ * too. Greenlets are async functions parked on promises the hub owns ("counted parking"): exactly one
+ * greenlet runs at a time, and when it blocks the hub hands control to the next one directly, with no
+ * macrotask in between — so a simulated second costs only the work inside it.
+ */
+import { rt, env } from './runtime.js';
+import { Timer, TimerHeap, TIMER_DUE, TIMER_IDLE, PRIORITY_DEFAULT, type HubCallback } from './timers.js';
+import { Random } from './random.js';
+import { Trace, defineKind, internName, nameOf } from './trace.js';
+import { LoopExit, GreenletExit, errorName, codedError, type BlockedGreenlet } from './errors.js';
+import { Greenlet } from './greenlet.js';
+import type { Linkable, Link } from './linkable.js';
+import type { ListNode } from './list.js';
+
+/** `sim`: virtual time and the in-memory network. `real`: real time and real TCP. */
+export type Mode = 'sim' | 'real';
+
+/**
+ * Called when a greenlet dies with an error nobody was waiting for, and for errors in callbacks.
+ * `greenlet` is null for errors raised in hub callbacks (links).
+ */
+export type Reporter = (error: unknown, greenlet: Greenlet<unknown> | null, hub: Hub) => void;
+
+/** Options of the simulated network, read by the network layer (see DESIGN.md "Network defaults"). */
+export interface NetworkOptions {
+  /** One-way delivery latency between distinct hosts, seconds (default 0.001). */
+  latency?: number;
+  /** One-way delivery latency on loopback, seconds (default 0: same virtual instant). */
+  loopbackLatency?: number;
+  /** Receive window per socket, bytes (default 65536). */
+  window?: number;
+  /** Extra options for other layers. */
+  [option: string]: unknown;
+}
+
+export interface HubOptions extends NetworkOptions {
+  /** Default: `GEVENTJS_MODE` from the environment, else `'sim'`. */
+  mode?: Mode;
+  /** Seed of the hub's PRNG. Default: `GEVENTJS_SEED` from the environment, else 1. */
+  seed?: number;
+  /** Keep the full event list (`hub.traceEvents()`); the hash is always kept. */
+  trace?: boolean;
+  /** Where errors nobody waits for go; default prints the stack and a one-line summary on stderr. */
+  reporter?: Reporter;
+  /** Seconds greenlets still alive when main returns get to finish after GreenletExit (default 1). */
+  shutdownTimeout?: number;
+}
+
+export interface RunOptions {
+  /** Stop at this hub time (seconds): main, if still running, gets GreenletExit. */
+  until?: number;
+}
+
+// Trace kinds of the core.
+/** @internal */ export const K_SPAWN = defineKind('spawn', { a: ['parent', 'g'], s: 'name' });
+/** @internal */ export const K_SWITCH = defineKind('switch');
+/** @internal */ export const K_PARK = defineKind('park', { a: ['reason', 'name'] });
+/** @internal */ export const K_THROW = defineKind('throw', { a: ['error', 'name'] });
+/** @internal */ export const K_EXIT = defineKind('exit', { a: ['ok', 'int'], b: ['error', 'name'] });
+const K_LOOPEXIT = defineKind('loopexit', { a: ['blocked', 'int'] });
+const K_CHARGE = defineKind('charge', { a: ['g', 'g'] });
+const K_RUN = defineKind('run', { a: ['seed', 'int'], s: 'mode' });
+const K_FOREIGN = defineKind('foreign-await');
+
+const R_SLEEP = internName('sleep');
+const R_EXTERNAL = internName('external');
+const R_IDLE = internName('idle');
+const R_WAIT_ALL = internName('wait');
+const NO_ERROR = internName('');
+
+const NS = 1e9;
+/** Events the hub dispatches before it yields to the host loop. */
+const YIELD_EVERY = 4096;
+/** Switches into one greenlet at one virtual instant before the hub charges virtual time. */
+const SPIN_LIMIT = 10_000;
+/** Virtual time charged to such a loop, ns. */
+const SPIN_CHARGE_NS = 1e6;
+/** Real mode: look at timers and I/O at least this often while callbacks keep coming, ms. */
+const REAL_POLL_MS = 5;
+
+const enum State {
+  New,
+  Running,
+  ShuttingDown,
+  Closed,
+}
+
+/** Converts user seconds to integer nanoseconds, rejecting what is not a number. @internal */
+export function toNs(seconds: number, what = 'seconds'): number {
+  if (typeof seconds !== 'number' || Number.isNaN(seconds)) {
+    throw new TypeError(`${what} must be a number, got ${typeof seconds === 'number' ? 'NaN' : typeof seconds}`);
+  }
+  if (seconds <= 0) return 0;
+  if (seconds === Infinity) return Infinity;
+  return Math.round(seconds * NS);
+}
+
+// A promise executor that allocates no closure: the resolving functions land in these slots.
+let slotRes: ((v: unknown) => void) | null = null;
+let slotRej: ((e: unknown) => void) | null = null;
+function capture(res: (v: unknown) => void, rej: (e: unknown) => void): void {
+  slotRes = res;
+  slotRej = rej;
+}
+
+function defaultReporter(error: unknown, greenlet: Greenlet<unknown> | null, hub: Hub): void {
+  const stack = error instanceof Error && error.stack ? error.stack : String(error);
+  const who = greenlet ? greenlet.name : 'hub callback';
+  const name = error instanceof Error ? error.name : typeof error;
+  console.error(`${stack}\n${hub.now().toFixed(6)} ${who} failed with ${name}`);
+}
+
+/**
+ * The event loop. One per program in gevent; here one per run, and several may run at once in one
+ * process (each sees only its own greenlets).
+ * @example
+ * const hub = new Hub({ mode: 'sim', seed: 7 });
+ * const v = await hub.run(async () => { await sleep(2); return hub.now(); }); // v === 2
+ */
+export class Hub {
+  readonly mode: Mode;
+  readonly seed: number;
+  /** The seeded PRNG: the only source of chance in a simulation. */
+  readonly random: Random;
+  readonly trace: Trace;
+  readonly options: HubOptions;
+  readonly id: number;
+  /** Where errors nobody waits for are reported. */
+  reporter: Reporter;
+
+  /** Hub time in integer nanoseconds (virtual in sim mode, since the hub's start in real mode). @internal */
+  clock = 0.5;
+  /** The greenlet the hub switched into and that has not blocked since; null while the hub decides. @internal */
+  running: Greenlet<unknown> | null = null;
+  /** A linkable in the middle of a notification pass. @internal */
+  notifier: Linkable | null = null;
+  /** Every greenlet spawned and not yet dead, in spawn order. @internal */
+  readonly greenlets = new Set<Greenlet<unknown>>();
+  /** The main greenlet (of `run`, or the module-level program for the default hub). @internal */
+  main: Greenlet<unknown> | null = null;
+  /** @internal */ implicitMain = false;
+
+  private state = State.New;
+  private seq = 0;
+  private idCounter = 0;
+  private readonly timers = new TimerHeap();
+  private due: (Timer | undefined)[] = [];
+  private dueIndex = 0;
+  // the FIFO callback queue, a ring of (fn, arg) pairs
+  private qFn: (HubCallback | undefined)[] = new Array<undefined>(1024);
+  private qArg: unknown[] = new Array<undefined>(1024);
+  private qHead = 0;
+  private qTail = 0;
+  private qMask = 1023;
+
+  private dispatching = false;
+  private waitingTurn = false;
+  private yieldPending = false;
+  private forcePoll = false;
+  private sinceYield = 0;
+  private callbacksSincePoll = 0;
+  private lastRealPoll = 0.5;
+  private watchArmed = false;
+  private readonly watchFn: () => void;
+  private readonly continueFn: () => void;
+  private readonly realTimerFn: () => void;
+  private realTimer: unknown = null;
+  private realTimerAt = Infinity;
+  private readonly realEpoch: number;
+  /** sim mode: adopted promises pending; the hub stands still until they settle */
+  private frozen = 0;
+  /** real mode: things outside the hub that may wake a greenlet (sockets, adopted promises) */
+  private externalSources = 0;
+  private readonly idleWaiters: Greenlet<unknown>[] = [];
+  private readonly drainWaiters: Greenlet<unknown>[] = [];
+  private runResolve: ((v: unknown) => void) | null = null;
+  private runReject: ((e: unknown) => void) | null = null;
+  private endResolve: (() => void) | null = null;
+  private endPromise: Promise<void> | null = null;
+  private shutdownTimer: Timer | null = null;
+  private netInstance: unknown = null;
+  private readonly closers: (() => void)[] = [];
+
+  constructor(options: HubOptions = {}) {
+    this.options = options;
+    const mode = options.mode ?? (env('GEVENTJS_MODE') as Mode | undefined) ?? 'sim';
+    if (mode !== 'sim' && mode !== 'real') {
+      throw new TypeError(`mode must be 'sim' or 'real', got ${JSON.stringify(mode)}`);
+    }
+    this.mode = mode;
+    const seedText = env('GEVENTJS_SEED');
+    const seed = options.seed ?? (seedText !== undefined && seedText !== '' ? Number(seedText) : 1);
+    this.random = new Random(seed);
+    this.seed = seed;
+    this.trace = new Trace(options.trace === true);
+    this.reporter = options.reporter ?? defaultReporter;
+    this.id = ++rt.hubCount;
+    this.realEpoch = rt.host.now();
+    this.clock = 0;
+    this.watchFn = () => this.watchdog();
+    this.continueFn = () => {
+      this.yieldPending = false;
+      this.requestTurn();
+    };
+    this.realTimerFn = () => {
+      this.realTimer = null;
+      this.realTimerAt = Infinity;
+      this.kick();
+    };
+  }
+
+  // ---------------------------------------------------------------- public API
+
+  /** Hub time in seconds: virtual in sim mode; real seconds since the hub was created in real mode. */
+  now(): number {
+    if (this.mode === 'real') this.updateRealClock();
+    return this.clock / NS;
+  }
+
+  /** The running hash of every event so far (16 hex digits): same program and seed, same hash. */
+  traceHash(): string {
+    return this.trace.hash();
+  }
+
+  /** The full event list; needs `{ trace: true }`. */
+  traceEvents(): ReturnType<Trace['events']> {
+    return this.trace.events();
+  }
+
+  /** Whether the hub has finished (its run returned) and can run nothing more. */
+  get closed(): boolean {
+    return this.state === State.Closed;
+  }
+
+  /** The network this hub's sockets use (in-memory in sim mode, TCP in real mode). */
+  get net(): unknown {
+    if (this.netInstance === null) {
+      if (rt.netFactory === null) throw new Error('no network is installed: import geventjs, not its core alone');
+      this.netInstance = rt.netFactory(this);
+    }
+    return this.netInstance;
+  }
+
+  /** @internal Whether a net was created (for closing it). */
+  get hasNet(): boolean {
+    return this.netInstance !== null;
+  }
+
+  /** Registers a function called when the hub closes (sockets, servers). Returns its remover. */
+  onClose(fn: () => void): () => void {
+    this.closers.push(fn);
+    return () => {
+      const i = this.closers.indexOf(fn);
+      if (i >= 0) this.closers.splice(i, 1);
+    };
+  }
+
+  /**
+   * Runs `main` as the main greenlet and resolves with its value (or rejects with its error). When main
+   * returns, greenlets still alive are killed with GreenletExit (their `finally` blocks run) and sockets
+   * are closed. Without `main`, runs until nothing is left to do (or until `until`).
+   * @example
+   * const hub = new Hub({ seed: 3 });
+   * await hub.run(async () => { spawn(worker); await sleep(1); });
+   */
+  run<T>(main?: () => T | Promise<T>, options: RunOptions = {}): Promise<Awaited<T>> {
+    if (this.state !== State.New) {
+      return Promise.reject(new Error(this.state === State.Closed ? 'this hub has finished; create a new Hub' : 'this hub is already running'));
+    }
+    if (main !== undefined && typeof main !== 'function') {
+      return Promise.reject(new TypeError(`run(main): main must be a function, got ${typeof main}`));
+    }
+    const promise = new Promise<Awaited<T>>((res, rej) => {
+      this.runResolve = res as (v: unknown) => void;
+      this.runReject = rej;
+    });
+    this.state = State.Running;
+    this.trace.record(K_RUN, this.clock, -1, this.seed % 2147483647, 0, this.mode);
+    if (main !== undefined) {
+      const g = this.createMain(main as () => unknown);
+      g.start();
+    }
+    if (options.until !== undefined) {
+      const t = new Timer(untilReached, this);
+      this.addTimer(t, toNs(options.until, 'until'), PRIORITY_DEFAULT);
+    }
+    this.requestTurn();
+    return promise;
+  }
+
+  /**
+   * Adopts a promise the hub does not own, so a greenlet can wait on real I/O (a file, `fetch`).
+   * In sim mode the hub stands still (virtual time does not move) until the promise settles, and the
+   * greenlet resumes as if the call had been instantaneous; in real mode other greenlets run meanwhile.
+   * A plain `await` of such a promise in sim mode is reported as an error naming the greenlet.
+   * @example
+   * const text = await getHub().external(fs.promises.readFile('config.json', 'utf8'));
+   */
+  external<T>(promise: PromiseLike<T>): Promise<T> {
+    const g = this.currentForPark('external()');
+    const serial = ++g.parkSerial;
+    if (this.mode === 'sim') this.frozen++;
+    else this.externalSources++;
+    const settle = (ok: boolean, v: unknown): void => {
+      if (this.mode === 'sim') this.frozen--;
+      else this.externalSources--;
+      if (this.state === State.Closed || g.parkSerial !== serial || g.res === null) return;
+      g.externalResult = v;
+      g.externalOk = ok;
+      if (this.mode === 'sim') this.scheduleFront(wakeExternal, g);
+      else this.schedule(wakeExternal, g);
+      this.kick();
+    };
+    promise.then(
+      (v) => settle(true, v),
+      (e) => settle(false, e),
+    );
+    return this.park(g, R_EXTERNAL) as Promise<T>;
+  }
+
+  /** Counts an outside source (a real socket with a waiting greenlet) that may wake a greenlet. @internal */
+  addExternalSource(delta: number): void {
+    this.externalSources += delta;
+  }
+
+  // ---------------------------------------------------------------- greenlets (internal API)
+
+  /** @internal */
+  nextGreenletId(): number {
+    return ++this.idCounter;
+  }
+
+  /** @internal Creates the main greenlet for run(). */
+  private createMain(fn: () => unknown): Greenlet<unknown> {
+    const g = Greenlet.create(fn, [], this, 0, 'main', null);
+    g.errorWatchers++; // main's error goes to the caller of run(), not to the reporter
+    this.main = g;
+    return g;
+  }
+
+  /**
+   * The greenlet making a blocking call: the running greenlet of this hub, or — for module-level code
+   * of the default hub — its implicit main greenlet. @internal
+   */
+  currentForPark(what: string): Greenlet<unknown> {
+    const g = rt.current;
+    if (g !== null) {
+      if (g.hub !== this) throw new Error(`${what}: ${g.name} belongs to another hub`);
+      return g;
+    }
+    if (rt.active === this && this.dispatching) {
+      throw new Error(`${what}: cannot block inside a hub callback (a link or a timer callback)`);
+    }
+    if (this.implicitMain && this.main !== null && this.main.res === null) return this.main;
+    if (this.state === State.Closed) throw new Error(`${what}: the hub has finished`);
+    throw new Error(`${what}: blocking call outside a greenlet of this hub; use run() or spawn()`);
+  }
+
+  /** @internal Registers a new greenlet (spawn). */
+  registerGreenlet(g: Greenlet<unknown>, parent: Greenlet<unknown> | null): void {
+    this.greenlets.add(g);
+    this.trace.record(K_SPAWN, this.clock, g.id, parent === null ? -1 : parent.id, 0, g.name);
+  }
+
+  /**
+   * Parks greenlet `g` (which must be the caller) with a reason; the caller set up whatever wakes it.
+   * Returns the promise it awaits. @internal
+   */
+  park(g: Greenlet<unknown>, reason: number, target?: unknown): Promise<unknown> {
+    if (g.res !== null) {
+      throw new Error(
+        `${g.name} is already blocked in ${nameOf(g.parkReason)}: a blocking call was not awaited (every blocking geventjs call returns a Promise)`,
+      );
+    }
+    if (g.detached) throw g.detached;
+    const p = new Promise(capture);
+    g.res = slotRes;
+    g.rej = slotRej;
+    g.parkReason = reason;
+    g.parkTarget = target;
+    g.parkSince = this.clock;
+    this.trace.record(K_PARK, this.clock, g.id, reason, 0);
+    if (this.running === g) {
+      this.running = null;
+      if (rt.current === g) rt.current = null;
+    }
+    if (rt.active === this) this.dispatch();
+    else this.requestTurn();
+    return p;
+  }
+
+  /** @internal A greenlet finished (value or error); links notify through the callback queue. */
+  greenletDone(g: Greenlet<unknown>): void {
+    this.greenlets.delete(g);
+    if (this.running === g) {
+      this.running = null;
+      if (rt.current === g) rt.current = null;
+    }
+    if (g.res !== null) {
+      // finished while a blocking call was pending: it was not awaited
+      this.reportError(
+        new Error(`${g.name} returned while blocked in ${nameOf(g.parkReason)}: a blocking call was not awaited`),
+        g,
+      );
+      this.unpark(g);
+      g.res = g.rej = null;
+    }
+    if (g === this.main && this.state === State.Running) this.beginShutdown();
+    else if (this.state === State.ShuttingDown && this.greenlets.size === 0) this.completeRun();
+    if (this.state !== State.Closed) {
+      if (rt.active === this) this.dispatch();
+      else this.requestTurn();
+    }
+  }
+
+  /** Removes whatever `g` is parked on (a waiter node, its timer). @internal */
+  private unpark(g: Greenlet<unknown>): void {
+    const node = g.parkNode;
+    if (node !== null) {
+      g.parkNode = null;
+      node.list?.remove(node);
+    }
+    const t = g.timer;
+    if (t !== null && t.index !== TIMER_IDLE) this.cancelTimer(t);
+    const cleanup = g.parkCleanup;
+    if (cleanup !== null) {
+      g.parkCleanup = null;
+      cleanup(g);
+    }
+  }
+
+  /** Switches into parked greenlet `g`, resolving its blocking call with `value`. @internal */
+  wakeWaiter(g: Greenlet<unknown>, value: unknown): void {
+    const res = g.res;
+    if (res === null) return;
+    this.unpark(g);
+    g.res = g.rej = null;
+    this.enter(g);
+    res(value);
+  }
+
+  /** Throws `error` into parked greenlet `g`. Returns false if it was not parked. @internal */
+  throwInto(g: Greenlet<unknown>, error: unknown): boolean {
+    const rej = g.rej;
+    if (rej === null) return false;
+    this.unpark(g);
+    g.res = g.rej = null;
+    this.trace.record(K_THROW, this.clock, g.id, internName(error instanceof Error ? error.name : 'value'), 0);
+    this.enter(g);
+    rej(error);
+    return true;
+  }
+
+  /** @internal Marks `g` as the running greenlet. */
+  enter(g: Greenlet<unknown>): void {
+    if (this.running !== null) {
+      throw new Error(`geventjs internal error: switch into ${g.name} while ${this.running.name} runs`);
+    }
+    this.running = g;
+    if (this.mode === 'sim') {
+      if (g.spinAt !== this.clock) {
+        g.spinAt = this.clock;
+        g.spins = 0;
+      } else if (++g.spins >= SPIN_LIMIT) {
+        // a loop that never sleeps: charge it virtual time so timers can fire under it
+        g.spins = 0;
+        this.clock += SPIN_CHARGE_NS;
+        this.forcePoll = true;
+        this.trace.record(K_CHARGE, this.clock, -1, g.id, 0);
+      }
+      if (!this.watchArmed) {
+        this.watchArmed = true;
+        rt.host.macrotask(this.watchFn);
+      }
+    }
+    this.trace.record(K_SWITCH, this.clock, g.id, 0, 0);
+    if (g === this.main && this.implicitMain) {
+      // module-level code runs outside the turn: other hubs may take theirs meanwhile
+      rt.current = null;
+      this.releaseTurn();
+    } else {
+      rt.current = g;
+    }
+  }
+
+  // ---------------------------------------------------------------- callbacks and timers
+
+  /**
+   * Queues `fn(arg)` at the tail of the hub's FIFO callback queue. Safe from anywhere: from a greenlet,
+   * a hub callback, or outside the hub (a real socket event), in which case the hub wakes up.
+   * @internal
+   */
+  schedule(fn: HubCallback, arg: unknown): void {
+    let tail = this.qTail;
+    this.qFn[tail] = fn;
+    this.qArg[tail] = arg;
+    tail = (tail + 1) & this.qMask;
+    this.qTail = tail;
+    if (tail === this.qHead) this.growQueue();
+    if (this.running === null && !this.dispatching) this.kick();
+  }
+
+  /** Queues `fn(arg)` at the head of the callback queue. @internal */
+  scheduleFront(fn: HubCallback, arg: unknown): void {
+    const head = (this.qHead - 1) & this.qMask;
+    this.qHead = head;
+    this.qFn[head] = fn;
+    this.qArg[head] = arg;
+    if (head === this.qTail) this.growQueue();
+  }
+
+  private growQueue(): void {
+    // the ring is full (head === tail after a push): unroll it into arrays twice the size
+    const n = this.qFn.length;
+    const fns = new Array<HubCallback | undefined>(n * 2);
+    const args = new Array<unknown>(n * 2);
+    for (let i = 0; i < n; i++) {
+      const j = (this.qHead + i) & this.qMask;
+      fns[i] = this.qFn[j];
+      args[i] = this.qArg[j];
+    }
+    this.qFn = fns;
+    this.qArg = args;
+    this.qHead = 0;
+    this.qTail = n;
+    this.qMask = n * 2 - 1;
+  }
+
+  /** Number of callbacks queued. @internal */
+  get pendingCallbacks(): number {
+    return (this.qTail - this.qHead) & this.qMask;
+  }
+
+  /** Schedules timer `t` to fire `ns` nanoseconds from now. @internal */
+  addTimer(t: Timer, ns: number, priority: number): void {
+    if (t.index !== TIMER_IDLE) this.cancelTimer(t);
+    if (this.mode === 'real') this.updateRealClock();
+    t.deadline = this.clock + ns;
+    t.priority = priority;
+    t.seq = ++this.seq;
+    if (t.deadline === Infinity) return; // never fires
+    this.timers.push(t);
+    if (this.running === null && !this.dispatching) this.kick();
+  }
+
+  /** Cancels timer `t` if it is scheduled or due. @internal */
+  cancelTimer(t: Timer): void {
+    if (t.index >= 0) this.timers.remove(t);
+    else t.index = TIMER_IDLE; // due in the current batch: the batch skips it
+  }
+
+  /** Number of scheduled timers. @internal */
+  get pendingTimers(): number {
+    return this.timers.size;
+  }
+
+  // ---------------------------------------------------------------- blocking primitives of the core
+
+  /** @internal `sleep(seconds)` for the current greenlet. */
+  sleep(seconds: number): Promise<void> {
+    const ns = toNs(seconds);
+    const g = this.currentForPark('sleep()');
+    if (ns === 0) {
+      this.schedule(wakeSleeper, g);
+    } else if (ns !== Infinity) {
+      let t = g.timer;
+      if (t === null) t = g.timer = new Timer(wakeSleeper, g);
+      else t.fn = wakeSleeper;
+      this.addTimer(t, ns, PRIORITY_DEFAULT);
+    }
+    return this.park(g, R_SLEEP) as Promise<void>;
+  }
+
+  /**
+   * Parks the current greenlet on `linkable` until it notifies (true) or `seconds` pass (false).
+   * @internal
+   */
+  waitOn(linkable: Linkable, reason: number, seconds: number | null | undefined): Promise<boolean> {
+    const g = this.currentForPark(nameOf(reason));
+    return this.waitOnAs(g, linkable, reason, seconds);
+  }
+
+  /** @internal */
+  waitOnAs(g: Greenlet<unknown>, linkable: Linkable, reason: number, seconds: number | null | undefined): Promise<boolean> {
+    const ns = seconds === null || seconds === undefined ? Infinity : toNs(seconds, 'timeout');
+    g.parkNode = linkable.addWaiter(g);
+    if (ns !== Infinity) this.armWaitTimer(g, ns);
+    return this.park(g, reason, linkable) as Promise<boolean>;
+  }
+
+  /** Arms `g`'s timer to wake it with `false` after `ns`. @internal */
+  armWaitTimer(g: Greenlet<unknown>, ns: number): void {
+    let t = g.timer;
+    if (t === null) t = g.timer = new Timer(wakeTimedOut, g);
+    else t.fn = wakeTimedOut;
+    if (ns === 0) {
+      // a zero timeout still lets ready callbacks run first, as gevent's timer at "now" does
+      this.addTimer(t, 0, PRIORITY_DEFAULT);
+    } else {
+      this.addTimer(t, ns, PRIORITY_DEFAULT);
+    }
+  }
+
+  /** @internal `idle()`: wakes when the callback queue is empty, before time moves on. */
+  idle(): Promise<void> {
+    const g = this.currentForPark('idle()');
+    this.idleWaiters.push(g);
+    g.parkCleanup = removeIdleWaiter;
+    return this.park(g, R_IDLE) as Promise<void>;
+  }
+
+  /** @internal `wait()` with no objects: wakes when the hub has nothing else to do. */
+  waitDrained(seconds: number | null | undefined): Promise<boolean> {
+    const g = this.currentForPark('wait()');
+    this.drainWaiters.push(g);
+    g.parkCleanup = removeDrainWaiter;
+    const ns = seconds === null || seconds === undefined ? Infinity : toNs(seconds, 'timeout');
+    if (ns !== Infinity) this.armWaitTimer(g, ns);
+    return this.park(g, R_WAIT_ALL) as Promise<boolean>;
+  }
+
+  /** @internal */
+  removeFrom(list: Greenlet<unknown>[], g: Greenlet<unknown>): void {
+    const i = list.indexOf(g);
+    if (i >= 0) list.splice(i, 1);
+  }
+
+  /** @internal */
+  get idleList(): Greenlet<unknown>[] {
+    return this.idleWaiters;
+  }
+  /** @internal */
+  get drainList(): Greenlet<unknown>[] {
+    return this.drainWaiters;
+  }
+
+  // ---------------------------------------------------------------- errors
+
+  /** Reports an error through the reporter; never throws. @internal */
+  reportError(error: unknown, g: Greenlet<unknown> | null): void {
+    try {
+      this.reporter(error, g, this);
+    } catch (e) {
+      try {
+        console.error('geventjs: the error reporter failed:', e, 'while reporting', error);
+      } catch {
+        /* nothing left to do */
+      }
+    }
+  }
+
+  /** The LoopExit describing every blocked greenlet. @internal */
+  makeLoopExit(): LoopExit {
+    const blocked: BlockedGreenlet[] = [];
+    const list = [...this.greenlets];
+    if (this.main !== null && !list.includes(this.main)) list.unshift(this.main);
+    list.sort((a, b) => (a === this.main ? -1 : b === this.main ? 1 : 0));
+    for (const g of list) {
+      if (g.res === null) continue;
+      blocked.push({ greenlet: g.name, waitingOn: describeWait(g), since: g.parkSince / NS });
+    }
+    return new LoopExit(blocked);
+  }
+
+  // ---------------------------------------------------------------- the loop
+
+  /** Takes the turn (one hub dispatches at a time in a realm) and dispatches. @internal */
+  requestTurn(): void {
+    if (this.state === State.Closed || this.state === State.New) return;
+    if (rt.active === this) {
+      if (!this.dispatching && this.running === null) this.dispatch();
+      return;
+    }
+    if (rt.active === null) {
+      rt.active = this;
+      this.dispatch();
+      return;
+    }
+    if (!this.waitingTurn) {
+      this.waitingTurn = true;
+      rt.waiting.push(this);
+    }
+  }
+
+  private releaseTurn(): void {
+    if (rt.active !== this) return;
+    rt.active = null;
+    const next = rt.waiting.shift();
+    if (next !== undefined) {
+      next.waitingTurn = false;
+      queueMicrotask(() => next.requestTurn());
+    }
+  }
+
+  /** Wakes an idle hub after something happened outside it. @internal */
+  kick(): void {
+    if (this.state !== State.Running && this.state !== State.ShuttingDown) return;
+    // holding the turn means a greenlet of ours runs or we are dispatching: the loop will see it
+    if (rt.active === this || this.running !== null || this.dispatching || this.yieldPending) return;
+    this.requestTurn();
+  }
+
+  private dispatch(): void {
+    if (this.dispatching) return;
+    this.dispatching = true;
+    try {
+      this.loop();
+    } catch (e) {
+      // an internal invariant broke: report it loudly, and fail the run rather than hang
+      this.reportError(e, null);
+      this.fail(e);
+    } finally {
+      this.dispatching = false;
+    }
+  }
+
+  private loop(): void {
+    for (;;) {
+      if (this.running !== null) return;
+      if (this.state === State.Closed || this.state === State.New) {
+        this.releaseTurn();
+        return;
+      }
+      if (this.frozen > 0) {
+        this.releaseTurn();
+        return;
+      }
+      if (++this.sinceYield > YIELD_EVERY) {
+        this.sinceYield = 0;
+        this.yieldPending = true;
+        this.releaseTurn();
+        rt.host.macrotask(this.continueFn);
+        return;
+      }
+      const notifier = this.notifier;
+      if (notifier !== null) {
+        notifier.stepNotify(this);
+        continue;
+      }
+      if (this.dueIndex < this.due.length) {
+        const t = this.due[this.dueIndex]!;
+        this.due[this.dueIndex++] = undefined;
+        if (t.index === TIMER_DUE) {
+          t.index = TIMER_IDLE;
+          this.call(t.fn, t.arg);
+        }
+        continue;
+      }
+      const head = this.qHead;
+      if (head !== this.qTail && !this.forcePoll) {
+        const fn = this.qFn[head]!;
+        const arg = this.qArg[head];
+        this.qFn[head] = undefined;
+        this.qArg[head] = undefined;
+        this.qHead = (head + 1) & this.qMask;
+        this.call(fn, arg);
+        if (this.mode === 'real' && ++this.callbacksSincePoll >= 64) {
+          this.callbacksSincePoll = 0;
+          if (rt.host.now() - this.lastRealPoll >= REAL_POLL_MS) this.forcePoll = true;
+        }
+        continue;
+      }
+      this.forcePoll = false;
+      if (!this.poll()) return;
+    }
+  }
+
+  private call(fn: HubCallback, arg: unknown): void {
+    try {
+      fn(arg);
+    } catch (e) {
+      this.reportError(e, null);
+    }
+  }
+
+  /**
+   * Collects due timers; advances the virtual clock when nothing else can happen. Returns false when
+   * the hub goes idle (it has then released the turn, raised LoopExit, or finished the run).
+   */
+  private poll(): boolean {
+    const heap = this.timers;
+    const hasCallbacks = this.qHead !== this.qTail;
+    if (this.mode === 'real') {
+      this.updateRealClock();
+      this.lastRealPoll = rt.host.now();
+    }
+    let top = heap.peek();
+    if (!hasCallbacks) {
+      if (this.idleWaiters.length > 0 && (top === undefined || top.deadline > this.clock)) {
+        for (const g of this.idleWaiters.splice(0)) {
+          g.parkCleanup = null;
+          this.schedule(wakeSleeper, g);
+        }
+        return true;
+      }
+      if (top === undefined) return this.onEmpty();
+      if (top.deadline > this.clock) {
+        if (this.mode === 'sim') {
+          this.clock = top.deadline;
+        } else {
+          this.armRealTimer(top.deadline);
+          this.releaseTurn();
+          return false;
+        }
+      }
+    }
+    const due = this.due;
+    due.length = 0;
+    this.dueIndex = 0;
+    const now = this.clock;
+    while (top !== undefined && top.deadline <= now) {
+      heap.pop();
+      top.index = TIMER_DUE;
+      due.push(top);
+      top = heap.peek();
+    }
+    return true;
+  }
+
+  /** Nothing is queued and no timer is scheduled. */
+  private onEmpty(): boolean {
+    if (this.drainWaiters.length > 0) {
+      for (const g of this.drainWaiters.splice(0)) {
+        g.parkCleanup = null;
+        this.schedule(wakeNotified, g);
+      }
+      return true;
+    }
+    if (this.mode === 'real' && this.externalSources > 0) {
+      this.releaseTurn();
+      return false;
+    }
+    if (this.state === State.ShuttingDown) {
+      // what is left is blocked forever: abandon it
+      this.completeRun();
+      return false;
+    }
+    const main = this.main;
+    if (main !== null && main.res !== null) {
+      const err = this.makeLoopExit();
+      this.trace.record(K_LOOPEXIT, this.clock, main.id, err.blocked.length, 0);
+      this.throwInto(main, err);
+      return true;
+    }
+    if (main === null && this.runResolve !== null) {
+      // run() without main: nothing left to do
+      this.beginShutdown();
+      return this.state !== State.Closed;
+    }
+    this.releaseTurn();
+    return false;
+  }
+
+  private updateRealClock(): void {
+    const ns = Math.round((rt.host.now() - this.realEpoch) * 1e6);
+    if (ns > this.clock) this.clock = ns;
+  }
+
+  private armRealTimer(deadlineNs: number): void {
+    if (this.realTimer !== null && this.realTimerAt <= deadlineNs) return;
+    if (this.realTimer !== null) rt.host.clearTimeout(this.realTimer);
+    this.realTimerAt = deadlineNs;
+    const ms = Math.max(0, (deadlineNs - this.clock) / 1e6);
+    this.realTimer = rt.host.setTimeout(this.realTimerFn, Math.ceil(ms));
+  }
+
+  /** A macrotask passed while a greenlet was still running: it awaits a promise the hub does not own. */
+  private watchdog(): void {
+    this.watchArmed = false;
+    const g = this.running;
+    if (g === null || this.state === State.Closed) return;
+    if (g === this.main && this.implicitMain) return; // module-level code may do as it likes
+    const err = codedError(
+      'ERR_GEVENTJS_FOREIGN_AWAIT',
+      `${g.name} awaited a promise the hub does not own (real I/O or a real timer). In sim mode that would ` +
+        `freeze virtual time or lose determinism. Adopt it with \`await getHub().external(promise)\`, or use ` +
+        `geventjs's own blocking calls.`,
+    );
+    this.trace.record(K_FOREIGN, this.clock, g.id, 0, 0);
+    g.detached = err;
+    this.running = null;
+    if (rt.current === g) rt.current = null;
+    this.greenlets.delete(g);
+    const main = this.main;
+    if (main === g || main === null) {
+      this.fail(err);
+      return;
+    }
+    this.schedule(throwIntoMain, err);
+    this.kick();
+  }
+
+  // ---------------------------------------------------------------- ending
+
+  private beginShutdown(): void {
+    if (this.state !== State.Running) return;
+    this.state = State.ShuttingDown;
+    const alive = [...this.greenlets];
+    if (alive.length === 0) {
+      this.completeRun();
+      return;
+    }
+    const t = (this.shutdownTimer = new Timer(shutdownTimedOut, this));
+    this.addTimer(t, toNs(this.options.shutdownTimeout ?? 1), PRIORITY_DEFAULT);
+    for (const g of alive) g.killNoWait(new GreenletExit());
+    if (this.greenlets.size === 0) this.completeRun();
+  }
+
+  /** @internal */
+  shutdownTimedOut(): void {
+    if (this.state !== State.ShuttingDown) return;
+    const names = [...this.greenlets].map((g) => g.name).join(', ');
+    this.reportError(new Error(`greenlets still alive ${this.options.shutdownTimeout ?? 1}s after GreenletExit, abandoned: ${names}`), null);
+    this.completeRun();
+  }
+
+  private completeRun(): void {
+    if (this.state === State.Closed) return;
+    this.state = State.Closed;
+    if (this.shutdownTimer !== null) this.cancelTimer(this.shutdownTimer);
+    this.timers.clear();
+    this.qHead = this.qTail = 0;
+    this.qFn.fill(undefined);
+    this.qArg.fill(undefined);
+    this.notifier = null;
+    if (this.realTimer !== null) {
+      rt.host.clearTimeout(this.realTimer);
+      this.realTimer = null;
+    }
+    for (const close of this.closers.splice(0).reverse()) {
+      try {
+        close();
+      } catch (e) {
+        this.reportError(e, null);
+      }
+    }
+    this.greenlets.clear();
+    this.releaseTurn();
+    const main = this.main;
+    const res = this.runResolve;
+    const rej = this.runReject;
+    this.runResolve = this.runReject = null;
+    if (res !== null && rej !== null) {
+      if (main === null || this.implicitMain) res(undefined);
+      else if (main.exception !== null) rej(main.exception);
+      else if (!main.ready()) rej(new Error('main did not finish'));
+      else res(main.value);
+    }
+    if (this.endResolve !== null) this.endResolve();
+    if (rt.defaultHub === this) rt.defaultHub = null;
+  }
+
+  private fail(err: unknown): void {
+    if (this.state === State.Closed) return;
+    const rej = this.runReject;
+    this.runResolve = this.runReject = null;
+    this.completeRun();
+    if (rej !== null) rej(err);
+  }
+
+  // ---------------------------------------------------------------- the default hub's implicit main
+
+  /** @internal Makes module-level code the running main greenlet of this (default) hub. */
+  adoptImplicitMain(): void {
+    const g = Greenlet.create(noop, [], this, 0, 'main', null);
+    g.markStarted();
+    this.main = g;
+    this.implicitMain = true;
+    this.state = State.Running;
+    this.running = g;
+    this.trace.record(K_RUN, this.clock, -1, this.seed % 2147483647, 0, this.mode);
+  }
+
+  /**
+   * Ends the module-level program of the default hub: greenlets still alive are killed, sockets closed.
+   * Used by the CLI once the program's module has finished; resolves when the hub has closed.
+   * @returns the greenlets that never got to run (the CLI warns about them)
+   */
+  async endMain(): Promise<Greenlet<unknown>[]> {
+    const neverRan = [...this.greenlets].filter((g) => !g.started);
+    if (this.state === State.Closed || this.state === State.New) return neverRan;
+    const main = this.main;
+    if (main === null || !this.implicitMain) throw new Error('endMain() is for the default hub of a module-level program');
+    this.endPromise ??= new Promise<void>((res) => (this.endResolve = res));
+    if (main.res !== null) {
+      this.unpark(main);
+      main.res = main.rej = null;
+    }
+    main.markFinished(undefined, null);
+    this.greenlets.delete(main);
+    if (this.running === main) this.running = null;
+    this.beginShutdown();
+    this.requestTurn();
+    await this.endPromise;
+    return neverRan;
+  }
+}
+
+function noop(): void {}
+
+function describeWait(g: Greenlet<unknown>): string {
+  const reason = nameOf(g.parkReason);
+  const target = g.parkTarget as { describe?: () => string; name?: string } | undefined;
+  if (target === undefined || target === null) return reason;
+  if (typeof target.describe === 'function') {
+    const d = target.describe();
+    return d === '' ? reason : `${reason} (${d})`;
+  }
+  return reason;
+}
+
+// Hub callbacks: plain functions taking one argument, so scheduling allocates nothing.
+function wakeSleeper(g: Greenlet<unknown>): void {
+  g.hub.wakeWaiter(g, undefined);
+}
+function wakeNotified(g: Greenlet<unknown>): void {
+  g.hub.wakeWaiter(g, true);
+}
+function wakeTimedOut(g: Greenlet<unknown>): void {
+  g.hub.wakeWaiter(g, false);
+}
+function wakeExternal(g: Greenlet<unknown>): void {
+  const v = g.externalResult;
+  g.externalResult = undefined;
+  if (g.externalOk) g.hub.wakeWaiter(g, v);
+  else g.hub.throwInto(g, v);
+}
+function removeIdleWaiter(g: Greenlet<unknown>): void {
+  g.hub.removeFrom(g.hub.idleList, g);
+}
+function removeDrainWaiter(g: Greenlet<unknown>): void {
+  g.hub.removeFrom(g.hub.drainList, g);
+}
+function shutdownTimedOut(hub: Hub): void {
+  hub.shutdownTimedOut();
+}
+function untilReached(hub: Hub): void {
+  const main = hub.main;
+  if (main !== null && !main.ready()) main.killNoWait(new GreenletExit('run(until) reached'));
+  else if (main === null) (hub as unknown as { beginShutdown(): void }).beginShutdown();
+}
+function throwIntoMain(err: unknown): void {
+  const hub = rt.active;
+  if (hub === null) return;
+  const main = hub.main;
+  if (main !== null && !hub.throwInto(main, err)) hub.reportError(err, null);
+}
+
+// ------------------------------------------------------------------ module-level access
+
+/**
+ * The hub whose greenlet is running, else the default hub (created on first use from
+ * `GEVENTJS_MODE` and `GEVENTJS_SEED`).
+ * @example
+ * getHub().now(); // seconds on the current hub's clock
+ */
+export function getHub(): Hub {
+  const g = rt.current;
+  if (g !== null) return g.hub;
+  const active = rt.active;
+  if (active !== null) return active;
+  return defaultHub();
+}
+
+/** The default hub: the one module-level code runs on. @internal */
+export function defaultHub(): Hub {
+  let hub = rt.defaultHub;
+  if (hub === null) {
+    hub = rt.defaultHubFactory !== null ? rt.defaultHubFactory() : new Hub();
+    rt.defaultHub = hub;
+    hub.adoptImplicitMain();
+  }
+  return hub;
+}
+
+/**
+ * Runs `main` on a fresh hub (`new Hub(options).run(main)`) and resolves with its value.
+ * @example
+ * const v = await run(async () => { await sleep(1); return 'done'; }, { seed: 42 });
+ */
+export function run<T>(main: () => T | Promise<T>, options: HubOptions & RunOptions = {}): Promise<Awaited<T>> {
+  const hub = new Hub(options);
+  return hub.run(main, options.until !== undefined ? { until: options.until } : {});
+}
+
+export { errorName, NO_ERROR };
+export type { Link, ListNode };

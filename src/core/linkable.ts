@@ -1,0 +1,115 @@
+/**
+ * The linkable protocol, gevent's `AbstractLinkable`: an object that greenlets and callbacks can wait
+ * on, notified FIFO through the hub's callback queue — never synchronously.
+ *
+ * Every waitable in geventjs (Greenlet, Event, AsyncResult, Semaphore, Queue's waiters, …) stands on it.
+ * A notification pass wakes the links present when it began, in the order they were added; for
+ * semaphore-like objects (`notifyAll = false`) it stops as soon as the object is no longer ready.
+ * A woken greenlet runs until it blocks again before the next link is notified, as in gevent.
+ */
+import type { Hub } from './hub.js';
+import type { Greenlet } from './greenlet.js';
+import { LinkedList, type ListNode } from './list.js';
+import { getHub } from './hub.js';
+
+/** A callback link: called in the hub with the object that became ready. */
+export type LinkCallback<S> = (source: S) => void;
+
+/** A link: a waiting greenlet (switched into) or a callback. @internal */
+export type Link = Greenlet<unknown> | LinkCallback<never>;
+
+export abstract class Linkable {
+  /** The hub this object belongs to (the current hub when it was created). */
+  readonly hub: Hub;
+  /** @internal */
+  readonly links = new LinkedList<Link>();
+  private notifyQueued = false;
+  private finalSeq = 0;
+  /** False for objects whose notification stops once they are no longer ready (semaphores). */
+  protected notifyAll = true;
+
+  constructor(hub?: Hub) {
+    this.hub = hub ?? getHub();
+  }
+
+  /** Whether waiting on this object would return at once. */
+  abstract ready(): boolean;
+
+  /** How the object shows in LoopExit reports. */
+  describe(): string {
+    return this.constructor.name;
+  }
+
+  /**
+   * Calls `callback(this)` in the hub, once, when this object is (or becomes) ready.
+   * @example
+   * event.rawlink(() => console.log('set'));
+   */
+  rawlink(callback: LinkCallback<this>): void {
+    if (typeof callback !== 'function') throw new TypeError(`Expected callable: ${String(callback)}`);
+    this.links.push(callback as Link);
+    this.checkAndNotify();
+  }
+
+  /** Removes a link added with `rawlink`. */
+  unlink(callback: LinkCallback<this>): void {
+    this.links.removeValue(callback as Link);
+  }
+
+  /** Number of links (waiting greenlets and callbacks). */
+  linkcount(): number {
+    return this.links.size;
+  }
+
+  /** Queues a notification pass if the object is ready and someone waits. @internal */
+  protected checkAndNotify(): void {
+    if (!this.notifyQueued && this.links.size > 0 && this.ready()) {
+      this.notifyQueued = true;
+      this.hub.schedule(beginNotify, this);
+    }
+  }
+
+  /** Adds a waiting greenlet; returns its node so the hub can unlink it on wake. @internal */
+  addWaiter(g: Greenlet<unknown>): ListNode<Link> {
+    return this.links.push(g);
+  }
+
+  /** @internal Called by the hub's dispatcher: notifies until one greenlet is switched into or the pass ends. */
+  stepNotify(hub: Hub): void {
+    const links = this.links;
+    for (;;) {
+      const node = links.head;
+      if (node === null || node.seq > this.finalSeq || (!this.notifyAll && !this.ready())) {
+        hub.notifier = null;
+        // something may have arrived, or become ready again, while we were switching
+        this.checkAndNotify();
+        return;
+      }
+      links.remove(node);
+      const link = node.value;
+      if (typeof link === 'function') {
+        try {
+          (link as LinkCallback<this>)(this);
+        } catch (e) {
+          hub.reportError(e, null);
+        }
+        if (hub.running !== null) return;
+      } else {
+        hub.wakeWaiter(link, true);
+        return;
+      }
+    }
+  }
+
+  /** @internal */
+  beginNotify(): void {
+    this.notifyQueued = false;
+    this.finalSeq = this.links.lastSeq;
+    if (this.links.size === 0 || !this.ready()) return;
+    this.hub.notifier = this;
+  }
+}
+
+function beginNotify(l: Linkable): void {
+  l.beginNotify();
+}

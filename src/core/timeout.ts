@@ -1,0 +1,136 @@
+/**
+ * gevent's `Timeout`: raises an error in the greenlet that started it when the time is up.
+ */
+import { brand } from './errors.js';
+import { getHub, toNs, type Hub } from './hub.js';
+import { Timer, PRIORITY_TIMEOUT } from './timers.js';
+import { rt } from './runtime.js';
+import type { Greenlet } from './greenlet.js';
+
+/** What a Timeout raises: itself (undefined or false), an error instance, or an error class. */
+export type TimeoutException = Error | (new (message?: string) => Error) | false | undefined;
+
+function formatSeconds(seconds: number | null | undefined): string {
+  if (seconds === null || seconds === undefined) return '';
+  return `${seconds} second${seconds === 1 ? '' : 's'}`;
+}
+
+/**
+ * Raises in the greenlet that called `start()` once `seconds` pass, unless cancelled first.
+ * A fired Timeout throws itself, so `e === t` tells whose fired; with an `exception` it throws that
+ * instead. `seconds` null/undefined never fires. A `sleep` and a `Timeout` that expire at the same
+ * instant: the sleep wins, as in gevent.
+ *
+ * gevent's Timeout is a BaseException that `except Exception` does not catch; TypeScript has no such
+ * split — test `e instanceof Timeout` (or `e === t`) in catch blocks that should let it through.
+ * @example
+ * const t = Timeout.startNew(0.5);
+ * try { await q.get(); } catch (e) { if (e !== t) throw e; console.log('gave up'); } finally { t.cancel(); }
+ */
+export class Timeout extends Error {
+  readonly seconds: number | null;
+  readonly exception: TimeoutException;
+  private timer: Timer | null = null;
+  private greenlet: Greenlet<unknown> | null = null;
+  private hubRef: Hub | null = null;
+
+  constructor(seconds: number | null = null, exception?: TimeoutException) {
+    super(formatSeconds(seconds) + (exception instanceof Error && exception.message ? `: ${exception.message}` : ''));
+    this.name = 'Timeout';
+    if (seconds !== null && seconds !== undefined) toNs(seconds, 'Timeout seconds');
+    this.seconds = seconds ?? null;
+    this.exception = exception;
+  }
+
+  /** Creates and starts a Timeout. */
+  static startNew(seconds: number | null = null, exception?: TimeoutException): Timeout {
+    const t = new Timeout(seconds, exception);
+    t.start();
+    return t;
+  }
+
+  /** Whether the timer is scheduled and has neither fired nor been cancelled. */
+  get pending(): boolean {
+    return this.timer !== null && this.timer.active;
+  }
+
+  /**
+   * Starts the timer for the current greenlet. Starting a pending Timeout throws.
+   */
+  start(): this {
+    if (this.pending) throw new Error(`${this.toString()} is already started; cancel it first`);
+    if (this.seconds === null) return this;
+    const hub = getHub();
+    this.hubRef = hub;
+    this.greenlet = rt.current ?? hub.main;
+    if (this.greenlet === null) throw new Error('Timeout.start(): no greenlet to time out');
+    const t = (this.timer ??= new Timer(fireTimeout, this));
+    hub.addTimer(t, toNs(this.seconds), PRIORITY_TIMEOUT);
+    return this;
+  }
+
+  /** Stops the timer; harmless if it is not pending. */
+  cancel(): void {
+    if (this.timer !== null && this.hubRef !== null && this.timer.active) this.hubRef.cancelTimer(this.timer);
+  }
+
+  /** Same as `cancel()` (gevent's `close`). */
+  close(): void {
+    this.cancel();
+  }
+
+  /** `using t = Timeout.startNew(1)` cancels it at the end of the block. */
+  [Symbol.dispose](): void {
+    this.cancel();
+  }
+
+  /** @internal */
+  fire(): void {
+    const g = this.greenlet;
+    const hub = this.hubRef;
+    if (g === null || hub === null) return;
+    const exc = this.exception;
+    let err: unknown;
+    if (exc === undefined || exc === false) err = this;
+    else if (typeof exc === 'function') err = new exc(this.message);
+    else err = exc;
+    hub.throwInto(g, err);
+  }
+
+  override toString(): string {
+    return this.message ? `Timeout: ${this.message}` : 'Timeout';
+  }
+}
+brand(Timeout, 'Timeout');
+
+function fireTimeout(t: Timeout): void {
+  t.fire();
+}
+
+export interface WithTimeoutOptions<V> {
+  /** Returned instead of raising when the time is up. */
+  timeoutValue?: V;
+}
+
+/**
+ * Runs `fn()` in the current greenlet with a Timeout around it; returns its value, or `timeoutValue`
+ * when given and the time ran out (otherwise the Timeout propagates).
+ * gevent's `with Timeout(s, False):` block is `withTimeout(s, fn, { timeoutValue: undefined })`.
+ * @example
+ * const line = await withTimeout(1, () => sock.recv(1024), { timeoutValue: null });
+ */
+export async function withTimeout<T, V = never>(
+  seconds: number | null,
+  fn: () => T | Promise<T>,
+  options: WithTimeoutOptions<V> = {},
+): Promise<Awaited<T> | V> {
+  const t = Timeout.startNew(seconds);
+  try {
+    return await fn();
+  } catch (e) {
+    if (e === t && 'timeoutValue' in options) return options.timeoutValue as V;
+    throw e;
+  } finally {
+    t.cancel();
+  }
+}

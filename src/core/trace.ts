@@ -1,0 +1,255 @@
+/**
+ * The hub's event log: every spawn, switch, park (with its reason), wake, timer, send, delivery and
+ * fault is an event. A running hash over all events is always kept; the full list only when asked
+ * (`trace: true`), plus a ring of the last events for failure reports.
+ *
+ * Events are tuples of integers (kind, time, greenlet, a, b) and an optional string or byte payload, so
+ * recording allocates nothing. The hash is pure 32-bit arithmetic over those integers: Node and
+ * Chromium agree on it byte for byte. Kinds and names enter the hash by the hash of their *names*, not
+ * by registration order, so every copy of the library computes the same hash.
+ */
+
+/** One materialised trace event. Fields beyond `t`, `kind` and `g` depend on the kind. */
+export interface TraceEvent {
+  /** Position in the trace, from 0. */
+  seq: number;
+  /** Hub time in seconds. */
+  t: number;
+  kind: string;
+  /** Greenlet id, 0 for the hub itself. */
+  g: number;
+  [field: string]: string | number | boolean | undefined;
+}
+
+/** How a kind's `a`/`b` integers are shown: a plain number, an interned name, or a greenlet id. */
+export type FieldType = 'int' | 'name' | 'g';
+
+interface KindDef {
+  name: string;
+  hash: number;
+  a?: [string, FieldType];
+  b?: [string, FieldType];
+  /** Name of the string payload field. */
+  s?: string;
+}
+
+/** FNV-1a over UTF-16 code units, then fmix32. @internal */
+export function hashString(s: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) {
+    h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
+  }
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+  return (h ^ (h >>> 16)) >>> 0;
+}
+
+// Registries are process-wide (shared by every hub and every copy of the library).
+const REG_KEY = Symbol.for('geventjs.trace.registry');
+interface Registry {
+  kinds: KindDef[];
+  kindByName: Map<string, number>;
+  names: Map<number, string>;
+}
+const regHolder = globalThis as unknown as Record<symbol, Registry | undefined>;
+const registry: Registry = (regHolder[REG_KEY] ??= { kinds: [], kindByName: new Map(), names: new Map() });
+
+/**
+ * Declares an event kind and returns its code. Declaring the same name twice returns the same code.
+ * @internal
+ */
+export function defineKind(
+  name: string,
+  fields: { a?: [string, FieldType]; b?: [string, FieldType]; s?: string } = {},
+): number {
+  const known = registry.kindByName.get(name);
+  if (known !== undefined) return known;
+  const code = registry.kinds.length;
+  registry.kinds.push({ name, hash: hashString(name), ...fields });
+  registry.kindByName.set(name, code);
+  return code;
+}
+
+/**
+ * Interns a name (a park reason, a host name) and returns the integer that stands for it in events.
+ * @internal
+ */
+export function internName(name: string): number {
+  const h = hashString(name);
+  const prev = registry.names.get(h);
+  if (prev !== undefined && prev !== name) {
+    throw new Error(`geventjs trace: names ${JSON.stringify(prev)} and ${JSON.stringify(name)} collide`);
+  }
+  registry.names.set(h, name);
+  return h;
+}
+
+/** The name an interned integer stands for. @internal */
+export function nameOf(code: number): string {
+  return registry.names.get(code) ?? `#${code}`;
+}
+
+const RING = 256;
+const NS = 1e9;
+
+export type TraceListener = (event: TraceEvent) => void;
+
+export class Trace {
+  private h1 = 0x9e3779b9 | 0;
+  private h2 = 0x7f4a7c15 | 0;
+  private lastT = -1.5;
+  private count = 0;
+  private readonly full: boolean;
+  // the full list, column-wise
+  private readonly fk: number[] = [];
+  private readonly ft: number[] = [];
+  private readonly fg: number[] = [];
+  private readonly fa: number[] = [];
+  private readonly fb: number[] = [];
+  private readonly fs: (string | Uint8Array | undefined)[] = [];
+  // the ring of recent events
+  private readonly rk = new Int32Array(RING);
+  private readonly rt = new Float64Array(RING);
+  private readonly rg = new Int32Array(RING);
+  private readonly ra = new Float64Array(RING);
+  private readonly rb = new Float64Array(RING);
+  private readonly rs: (string | Uint8Array | undefined)[] = new Array<undefined>(RING);
+  private listeners: TraceListener[] | null = null;
+
+  constructor(full: boolean) {
+    this.full = full;
+  }
+
+  /** Whether the full event list is kept. */
+  get keepsAll(): boolean {
+    return this.full;
+  }
+
+  /** Number of events recorded. */
+  get length(): number {
+    return this.count;
+  }
+
+  private mix(w: number): void {
+    let h1 = Math.imul(this.h1 ^ w, 0xcc9e2d51);
+    h1 = (h1 << 15) | (h1 >>> 17);
+    let h2 = Math.imul(this.h2 ^ w, 0x1b873593);
+    h2 = ((h2 << 13) | (h2 >>> 19)) + h1;
+    this.h1 = Math.imul(h1, 5) + 0xe6546b64;
+    this.h2 = h2 | 0;
+  }
+
+  /**
+   * Records one event at hub time `tNs` (integer nanoseconds). `a` and `b` are integers (or interned
+   * names); `s` is a payload kept only in the full list, and hashed only when it is a string.
+   */
+  record(kind: number, tNs: number, g: number, a: number, b: number, s?: string | Uint8Array): void {
+    if (tNs !== this.lastT) {
+      this.lastT = tNs;
+      this.mix(0x7ffffff1);
+      this.mix(tNs % 4294967296 | 0);
+      this.mix(Math.floor(tNs / 4294967296) | 0);
+    }
+    this.mix(registry.kinds[kind]!.hash);
+    this.mix(g);
+    this.mix(a | 0);
+    this.mix(b | 0);
+    if (typeof s === 'string') this.mix(hashString(s));
+    const i = this.count++ & (RING - 1);
+    this.rk[i] = kind;
+    this.rt[i] = tNs;
+    this.rg[i] = g;
+    this.ra[i] = a;
+    this.rb[i] = b;
+    this.rs[i] = s;
+    if (this.full) {
+      this.fk.push(kind);
+      this.ft.push(tNs);
+      this.fg.push(g);
+      this.fa.push(a);
+      this.fb.push(b);
+      this.fs.push(s);
+    }
+    if (this.listeners !== null) {
+      const ev = materialise(this.count - 1, kind, tNs, g, a, b, s);
+      for (const l of this.listeners) l(ev);
+    }
+  }
+
+  /** The running hash over every event so far, as 16 hex digits. */
+  hash(): string {
+    let a = this.h1 ^ this.count;
+    let b = this.h2 ^ Math.floor(this.count / 4294967296);
+    a = Math.imul(a ^ (a >>> 16), 0x85ebca6b);
+    a = Math.imul(a ^ (a >>> 13), 0xc2b2ae35);
+    a ^= a >>> 16;
+    b = Math.imul(b ^ (b >>> 16), 0x85ebca6b);
+    b = Math.imul(b ^ (b >>> 13), 0xc2b2ae35);
+    b ^= b >>> 16;
+    return (a >>> 0).toString(16).padStart(8, '0') + (b >>> 0).toString(16).padStart(8, '0');
+  }
+
+  /** Every event, when the full list is kept; throws otherwise. */
+  events(): TraceEvent[] {
+    if (!this.full) throw new Error('the full trace is not kept: create the hub with { trace: true }');
+    const out: TraceEvent[] = [];
+    for (let i = 0; i < this.fk.length; i++) {
+      out.push(materialise(i, this.fk[i]!, this.ft[i]!, this.fg[i]!, this.fa[i]!, this.fb[i]!, this.fs[i]));
+    }
+    return out;
+  }
+
+  /** The last `n` (at most 256) events, oldest first. */
+  recent(n = RING): TraceEvent[] {
+    const total = this.count;
+    const k = Math.min(n, RING, total);
+    const out: TraceEvent[] = [];
+    for (let j = total - k; j < total; j++) {
+      const i = j & (RING - 1);
+      out.push(materialise(j, this.rk[i]!, this.rt[i]!, this.rg[i]!, this.ra[i]!, this.rb[i]!, this.rs[i]));
+    }
+    return out;
+  }
+
+  /** Calls `listener` with every event recorded from now on; returns the function that stops it. */
+  subscribe(listener: TraceListener): () => void {
+    (this.listeners ??= []).push(listener);
+    return () => {
+      if (this.listeners === null) return;
+      this.listeners = this.listeners.filter((l) => l !== listener);
+      if (this.listeners.length === 0) this.listeners = null;
+    };
+  }
+}
+
+function showField(type: FieldType, v: number): string | number {
+  return type === 'name' ? nameOf(v) : v;
+}
+
+function materialise(
+  seq: number,
+  kind: number,
+  tNs: number,
+  g: number,
+  a: number,
+  b: number,
+  s: string | Uint8Array | undefined,
+): TraceEvent {
+  const def = registry.kinds[kind]!;
+  const ev: TraceEvent = { seq, t: tNs / NS, kind: def.name, g };
+  if (def.a) ev[def.a[0]] = showField(def.a[1], a);
+  if (def.b) ev[def.b[0]] = showField(def.b[1], b);
+  if (def.s && s !== undefined) ev[def.s] = typeof s === 'string' ? s : bytesToHex(s);
+  return ev;
+}
+
+function bytesToHex(bytes: Uint8Array): string {
+  let out = '';
+  for (let i = 0; i < bytes.length; i++) out += bytes[i]!.toString(16).padStart(2, '0');
+  return out;
+}
+
+/** One line of canonical JSON for an event (fixed key order), as written by `--trace`. */
+export function formatEvent(ev: TraceEvent): string {
+  return JSON.stringify(ev);
+}

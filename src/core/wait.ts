@@ -1,0 +1,162 @@
+/**
+ * Waiting on many objects: gevent's `wait`, `iwait`, `joinall`, `killall`, `idle`.
+ */
+import { getHub, toNs, type Hub } from './hub.js';
+import type { Linkable } from './linkable.js';
+import { internName } from './trace.js';
+import { GreenletExit } from './errors.js';
+import type { Greenlet, KillException } from './greenlet.js';
+
+const R_WAIT = internName('wait');
+const R_IWAIT = internName('iwait');
+
+export interface WaitOptions {
+  /** Give up after this many seconds and return what finished so far. */
+  timeout?: number | null;
+  /** Return once this many objects are ready. */
+  count?: number | null;
+}
+
+export interface JoinallOptions extends WaitOptions {
+  /** Raise the error of the first greenlet that fails; the others keep running. */
+  raiseError?: boolean;
+}
+
+export interface KillallOptions {
+  /** What to raise in each greenlet (default GreenletExit). */
+  exception?: KillException;
+  /** Wait for them to die (default true). */
+  block?: boolean;
+  /** With `block`, wait at most this many seconds. */
+  timeout?: number | null;
+}
+
+function wantedCount(count: number | null | undefined, n: number): number {
+  if (count === null || count === undefined) return n;
+  if (typeof count !== 'number' || Number.isNaN(count)) throw new TypeError(`count must be a number, got ${typeof count}`);
+  return Math.max(0, Math.min(n, Math.floor(count)));
+}
+
+/**
+ * Waits until `count` (default all) of `objects` are ready, or `timeout` seconds pass, and returns
+ * the ready ones in the order they became ready. With no objects, waits until the hub has nothing
+ * else to do and returns `[]` (or, on timeout, `null`).
+ * @example
+ * const done = await wait([g1, g2, ev], { count: 1 }); // the first to be ready
+ */
+export async function wait<T extends Linkable>(objects?: readonly T[] | null, options: WaitOptions = {}): Promise<T[]> {
+  const hub = getHub();
+  if (objects === undefined || objects === null) {
+    const drained = await hub.waitDrained(options.timeout);
+    return drained ? [] : (null as unknown as T[]);
+  }
+  const want = wantedCount(options.count, objects.length);
+  const done: T[] = [];
+  if (want === 0) return done;
+  const g = hub.currentForPark('wait()');
+  let parked = false;
+  const onReady = (obj: T): void => {
+    done.push(obj);
+    if (parked && done.length >= want) {
+      parked = false;
+      hub.wakeWaiter(g, true);
+    }
+  };
+  for (const o of objects) o.rawlink(onReady);
+  try {
+    parked = true;
+    const ns = options.timeout === null || options.timeout === undefined ? Infinity : toNs(options.timeout, 'timeout');
+    if (ns !== Infinity) hub.armWaitTimer(g, ns);
+    await hub.park(g, R_WAIT, { describe: () => `${objects.length} objects` });
+  } finally {
+    parked = false;
+    for (const o of objects) o.unlink(onReady);
+  }
+  return done.slice(0, want);
+}
+
+/**
+ * Yields `objects` as they become ready (at most `count`), until `timeout` seconds have passed.
+ * @example
+ * for await (const g of iwait(greenlets)) console.log(g.name, 'finished');
+ */
+export async function* iwait<T extends Linkable>(objects: readonly T[], options: WaitOptions = {}): AsyncGenerator<T, void, undefined> {
+  const hub: Hub = getHub();
+  const want = wantedCount(options.count, objects.length);
+  if (want === 0) return;
+  const queue: T[] = [];
+  let parked: Greenlet<unknown> | null = null;
+  const onReady = (obj: T): void => {
+    queue.push(obj);
+    if (parked !== null) {
+      const g = parked;
+      parked = null;
+      hub.wakeWaiter(g, true);
+    }
+  };
+  const deadline = options.timeout === null || options.timeout === undefined ? Infinity : hub.clock + toNs(options.timeout, 'timeout');
+  for (const o of objects) o.rawlink(onReady);
+  try {
+    for (let yielded = 0; yielded < want; yielded++) {
+      if (queue.length === 0) {
+        const g = hub.currentForPark('iwait()');
+        if (deadline !== Infinity) {
+          const left = deadline - hub.clock;
+          if (left <= 0) return;
+          hub.armWaitTimer(g, left);
+        }
+        parked = g;
+        const ok = await hub.park(g, R_IWAIT, { describe: () => `${objects.length - yielded} objects` });
+        parked = null;
+        if (ok === false) return;
+      }
+      yield queue.shift()!;
+    }
+  } finally {
+    for (const o of objects) o.unlink(onReady);
+  }
+}
+
+/**
+ * Waits for greenlets to finish; returns the finished ones in completion order. With `raiseError`, the
+ * error of the first greenlet to fail is raised (the others keep running).
+ * @example
+ * await joinall([spawn(eat, 'egon'), spawn(play, 'egon')]);
+ */
+export async function joinall<G extends Greenlet<unknown>>(greenlets: readonly G[], options: JoinallOptions = {}): Promise<G[]> {
+  if (!options.raiseError) return wait(greenlets, options);
+  const done: G[] = [];
+  for (const g of greenlets) g.errorWatchers++;
+  try {
+    for await (const g of iwait(greenlets, options)) {
+      done.push(g);
+      if (!g.successful()) throw g.exception;
+    }
+  } finally {
+    for (const g of greenlets) g.errorWatchers--;
+  }
+  return done;
+}
+
+/**
+ * Kills greenlets (GreenletExit by default) and, by default, waits for them to die.
+ * @example
+ * await killall(workers, { timeout: 1 });
+ */
+export async function killall(greenlets: readonly Greenlet<unknown>[], options: KillallOptions = {}): Promise<void> {
+  const exc = options.exception ?? GreenletExit;
+  const alive = greenlets.filter((g) => !g.dead);
+  for (const g of alive) g.killNoWait(typeof exc === 'function' ? new exc() : exc);
+  if (options.block === false) return;
+  const still = alive.filter((g) => !g.dead);
+  if (still.length > 0) await wait(still, { timeout: options.timeout ?? null });
+}
+
+/**
+ * Waits until the hub has no callbacks queued, before time moves on (gevent's `idle`).
+ * @example
+ * spawn(work); await idle(); // work ran up to its first block
+ */
+export function idle(): Promise<void> {
+  return getHub().idle();
+}

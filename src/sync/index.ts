@@ -1,0 +1,2 @@
+// gevent.event / queue / lock / pool — filled in by the sync layer.
+export {};

@@ -1,0 +1,19 @@
+import { defineConfig } from 'tsup';
+
+// One package, ESM + CJS + .d.ts. The CLI and the explore workers are Node drivers and get their own
+// entries; everything reachable from `src/index.ts` except the real-TCP adapter stays free of Node
+// built-ins so the same engine runs in Chromium (`src/browser.ts` has no TCP at all).
+export default defineConfig({
+  entry: {
+    index: 'src/index.ts',
+    browser: 'src/browser.ts',
+    cli: 'src/cli/main.ts',
+  },
+  format: ['esm', 'cjs'],
+  dts: true,
+  sourcemap: true,
+  clean: true,
+  target: 'node20',
+  splitting: true,
+  shims: false,
+});
