@@ -5,3 +5,4 @@
  */
 export * from './core/index.js';
 export * from './sync/index.js';
+export * from './sim/scenario.js';
