@@ -184,6 +184,7 @@ export class Hub {
   private shutdownTimer: Timer | null = null;
   private netInstance: unknown = null;
   private readonly closers: (() => void)[] = [];
+  private readonly unstarted: string[] = [];
 
   constructor(options: HubOptions = {}) {
     this.options = options;
@@ -229,6 +230,11 @@ export class Hub {
   /** The full event list; needs `{ trace: true }`. */
   traceEvents(): ReturnType<Trace['events']> {
     return this.trace.events();
+  }
+
+  /** Names of the greenlets that were spawned but never got to run before main returned. */
+  get neverRan(): readonly string[] {
+    return this.unstarted;
   }
 
   /** Whether the hub has finished (its run returned) and can run nothing more. */
@@ -900,6 +906,7 @@ export class Hub {
     if (this.state !== State.Running) return;
     this.state = State.ShuttingDown;
     const alive = [...this.greenlets];
+    for (const g of alive) if (!g.hasRun) this.unstarted.push(g.name);
     if (alive.length === 0) {
       this.completeRun();
       return;
