@@ -107,7 +107,7 @@ function capture(res: (v: unknown) => void, rej: (e: unknown) => void): void {
   slotRej = rej;
 }
 
-function defaultReporter(error: unknown, greenlet: Greenlet<unknown> | null, hub: Hub): void {
+export function defaultReporter(error: unknown, greenlet: Greenlet<unknown> | null, hub: Hub): void {
   const stack = error instanceof Error && error.stack ? error.stack : String(error);
   const who = greenlet ? greenlet.name : 'hub callback';
   const name = error instanceof Error ? error.name : typeof error;

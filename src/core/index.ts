@@ -1,4 +1,4 @@
-export { Hub, getHub, run, type HubOptions, type RunOptions, type Mode, type Reporter, type NetworkOptions } from './hub.js';
+export { Hub, getHub, run, defaultReporter, type HubOptions, type RunOptions, type Mode, type Reporter, type NetworkOptions } from './hub.js';
 export { Greenlet, spawn, spawnLater, sleep, getcurrent, type KillException, type KillOptions, type GetOptions } from './greenlet.js';
 export { wait, iwait, joinall, killall, idle, type WaitOptions, type JoinallOptions, type KillallOptions } from './wait.js';
 export { Timeout, withTimeout, type TimeoutException, type WithTimeoutOptions } from './timeout.js';
