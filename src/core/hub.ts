@@ -7,7 +7,7 @@
  * greenlet runs at a time, and when it blocks the hub hands control to the next one directly, with no
  * macrotask in between — so a simulated second costs only the work inside it.
  */
-import { rt, env } from './runtime.js';
+import { rt, env, getHub, defaultHub } from './runtime.js';
 import { Timer, TimerHeap, TIMER_DUE, TIMER_IDLE, PRIORITY_DEFAULT, type HubCallback } from './timers.js';
 import { Random } from './random.js';
 import { Trace, defineKind, internName, nameOf } from './trace.js';
@@ -1009,6 +1009,9 @@ export class Hub {
 
 function noop(): void {}
 
+// the default hub is created through the runtime (so modules that only need getHub() need not import this one)
+rt.newHub ??= (): Hub => new Hub();
+
 function describeWait(g: Greenlet<unknown>): string {
   const reason = nameOf(g.parkReason);
   const target = g.parkTarget as { describe?: () => string; name?: string } | undefined;
@@ -1059,30 +1062,7 @@ function throwIntoMain(err: unknown): void {
 
 // ------------------------------------------------------------------ module-level access
 
-/**
- * The hub whose greenlet is running, else the default hub (created on first use from
- * `GEVENTJS_MODE` and `GEVENTJS_SEED`).
- * @example
- * getHub().now(); // seconds on the current hub's clock
- */
-export function getHub(): Hub {
-  const g = rt.current;
-  if (g !== null) return g.hub;
-  const active = rt.active;
-  if (active !== null) return active;
-  return defaultHub();
-}
-
-/** The default hub: the one module-level code runs on. @internal */
-export function defaultHub(): Hub {
-  let hub = rt.defaultHub;
-  if (hub === null) {
-    hub = rt.defaultHubFactory !== null ? rt.defaultHubFactory() : new Hub();
-    rt.defaultHub = hub;
-    hub.adoptImplicitMain();
-  }
-  return hub;
-}
+export { getHub, defaultHub };
 
 /**
  * Runs `main` on a fresh hub (`new Hub(options).run(main)`) and resolves with its value.

@@ -10,7 +10,7 @@
 import type { Hub } from './hub.js';
 import type { Greenlet } from './greenlet.js';
 import { LinkedList, type ListNode } from './list.js';
-import { getHub } from './hub.js';
+import { getHub } from './runtime.js';
 
 /** A callback link: called in the hub with the object that became ready. */
 export type LinkCallback<S> = (source: S) => void;

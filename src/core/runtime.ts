@@ -33,8 +33,10 @@ export interface Runtime {
   waiting: Hub[];
   /** The hub of module-level code, created on first use. */
   defaultHub: Hub | null;
-  /** Creates the default hub; installed by the package entry (it knows the Net implementations). */
+  /** Creates the default hub, when a driver (the CLI) wants to choose its options. */
   defaultHubFactory: (() => Hub) | null;
+  /** `new Hub()`, installed by hub.ts when it loads. */
+  newHub: (() => Hub) | null;
   /** Fills `hub.net` on first use; installed by the package entry. */
   netFactory: ((hub: Hub) => unknown) | null;
   host: HostPrimitives;
@@ -85,6 +87,7 @@ function createRuntime(): Runtime {
     waiting: [],
     defaultHub: null,
     defaultHubFactory: null,
+    newHub: null,
     netFactory: null,
     host: captureHost(),
     hubCount: 0,
@@ -104,4 +107,31 @@ export const rt: Runtime = existing ?? (holder[KEY] = createRuntime());
 export function env(name: string): string | undefined {
   const proc = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process;
   return proc?.env?.[name];
+}
+
+/**
+ * The hub whose greenlet is running, else the default hub (created on first use from
+ * `GEVENTJS_MODE` and `GEVENTJS_SEED`).
+ * @example
+ * getHub().now(); // seconds on the current hub's clock
+ */
+export function getHub(): Hub {
+  const g = rt.current;
+  if (g !== null) return g.hub;
+  const active = rt.active;
+  if (active !== null) return active;
+  return defaultHub();
+}
+
+/** The default hub: the one module-level code runs on. @internal */
+export function defaultHub(): Hub {
+  let hub = rt.defaultHub;
+  if (hub === null) {
+    const make = rt.defaultHubFactory ?? rt.newHub;
+    if (make === null) throw new Error('geventjs: the hub module is not loaded');
+    hub = make();
+    rt.defaultHub = hub;
+    hub.adoptImplicitMain();
+  }
+  return hub;
 }
