@@ -1,1 +1,282 @@
-export {};
+/**
+ * The `geventjs` command (a Node driver: the only layer besides the TCP adapter that uses Node built-ins).
+ *
+ *   geventjs run <file> [--seed N] [--real] [--json] [--trace file] [--<option> value]
+ *
+ * Exit codes: 0 ok; 1 failure, uncaught error or LoopExit (with its report); 2 usage; 130 on SIGINT.
+ */
+import { existsSync, writeFileSync, readFileSync } from 'node:fs';
+import { resolve, relative, extname } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { rt } from '../core/runtime.js';
+import { Hub, defaultReporter, type Mode, type Reporter } from '../core/hub.js';
+import { formatEvent } from '../core/trace.js';
+import { LoopExit } from '../core/errors.js';
+import { isScenario, parseScenarioOptions, runScenario, type Scenario } from '../sim/scenario.js';
+import { parseArgs, parseSeed, UsageError } from './args.js';
+
+const HELP = `geventjs — gevent's programming model on a deterministic simulator
+
+Usage:
+  geventjs run <file> [--seed N] [--real] [--json] [--trace file] [--<option> value ...]
+      Runs a scenario (a module whose default export is defineScenario(...)) or a plain program
+      (module-level code) on a fresh hub. Scenario options are given as --<option> value.
+  geventjs --help | --version
+
+Flags:
+  --seed N        seed of the hub's PRNG (default: GEVENTJS_SEED or 1)
+  --real          real time and real TCP (same as GEVENTJS_MODE=real); default is simulation
+  --json          print one JSON object with the result on stdout (program output goes to stderr)
+  --trace file    write every trace event to <file>, one JSON object per line
+
+Exit codes: 0 ok, 1 failure / uncaught error / LoopExit, 2 usage error, 130 interrupted.`;
+
+const KNOWN = ['seed', 'real', 'json', 'trace', 'help', 'version', 'mode'];
+const BOOLEANS = ['real', 'json', 'help', 'version'];
+
+interface Output {
+  /** Lines of the CLI itself (header, summary). */
+  info(line: string): void;
+  warn(line: string): void;
+}
+
+function version(): string {
+  try {
+    const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+    return pkg.version;
+  } catch {
+    return 'unknown';
+  }
+}
+
+/** Loads a user module; TypeScript goes through tsx. */
+async function importFile(file: string): Promise<Record<string, unknown>> {
+  const ext = extname(file);
+  if (['.ts', '.mts', '.cts', '.tsx'].includes(ext)) {
+    const api = (await import('tsx/esm/api')) as { register(): unknown };
+    api.register();
+  }
+  return (await import(pathToFileURL(file).href)) as Record<string, unknown>;
+}
+
+function formatSeconds(s: number): string {
+  return `${s.toFixed(6).replace(/\.?0+$/, '') || '0'} s`;
+}
+
+function formatWall(ms: number): string {
+  return ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(1)} ms`;
+}
+
+/** A progress line on stderr, for runs longer than a second on a TTY. */
+function startProgress(getHub: () => Hub | null, wall0: number): () => void {
+  if (!process.stderr.isTTY) return () => {};
+  let shown = false;
+  const timer = setInterval(() => {
+    const hub = getHub();
+    if (hub === null || rt.host.now() - wall0 < 1000) return;
+    shown = true;
+    const line = `  t=${hub.now().toFixed(3)}s  events=${hub.trace.length.toLocaleString('en-US')}  greenlets=${hub.greenlets.size}  wall=${formatWall(rt.host.now() - wall0)}`;
+    process.stderr.write(`\r${line}\x1b[K`);
+  }, 250);
+  timer.unref();
+  return () => {
+    clearInterval(timer);
+    if (shown) process.stderr.write('\r\x1b[K');
+  };
+}
+
+function replayCommand(file: string, seed: number, mode: Mode, options: Record<string, string | boolean>): string {
+  const parts = ['geventjs', 'run', relative(process.cwd(), file) || file, '--seed', String(seed)];
+  if (mode === 'real') parts.push('--real');
+  for (const [k, v] of Object.entries(options)) {
+    parts.push(`--${k}`);
+    if (v !== true) parts.push(String(v));
+  }
+  return parts.join(' ');
+}
+
+function describeError(e: unknown): string {
+  if (e instanceof LoopExit) return `LoopExit: ${e.message}`;
+  if (e instanceof Error) return e.stack ?? `${e.name}: ${e.message}`;
+  return String(e);
+}
+
+async function cmdRun(parsed: ReturnType<typeof parseArgs>): Promise<number> {
+  const fileArg = parsed.positional[0];
+  if (fileArg === undefined) throw new UsageError('run needs a file: geventjs run <file>');
+  if (parsed.positional.length > 1) throw new UsageError(`unexpected argument ${parsed.positional[1]!}`);
+  const file = resolve(fileArg);
+  if (!existsSync(file)) throw new UsageError(`no such file: ${fileArg}`);
+
+  const json = parsed.flags.get('json') === true;
+  let mode: Mode = (process.env.GEVENTJS_MODE as Mode | undefined) ?? 'sim';
+  const modeFlag = parsed.flags.get('mode');
+  if (modeFlag !== undefined) {
+    if (modeFlag !== 'sim' && modeFlag !== 'real') throw new UsageError(`--mode must be sim or real, got ${String(modeFlag)}`);
+    mode = modeFlag;
+  }
+  if (parsed.flags.get('real') === true) mode = 'real';
+  if (mode !== 'sim' && mode !== 'real') throw new UsageError(`GEVENTJS_MODE must be sim or real, got ${String(mode)}`);
+  const seedFlag = parsed.flags.get('seed');
+  const seed = typeof seedFlag === 'string' ? parseSeed(seedFlag) : process.env.GEVENTJS_SEED ? parseSeed(process.env.GEVENTJS_SEED) : 1;
+  const traceFile = parsed.flags.get('trace');
+  const trace = typeof traceFile === 'string';
+
+  // The program's own output goes to stderr with --json, so stdout carries only the result.
+  const restoreConsole = json ? redirectConsole() : () => {};
+  const out: Output = {
+    info: (line) => (json ? process.stderr.write(line + '\n') : process.stdout.write(line + '\n')),
+    warn: (line) => process.stderr.write(line + '\n'),
+  };
+
+  process.env.GEVENTJS_MODE = mode;
+  process.env.GEVENTJS_SEED = String(seed);
+  let failures = 0;
+  const reporter: Reporter = (error, greenlet, hub) => {
+    failures++;
+    defaultReporter(error, greenlet, hub);
+  };
+  rt.defaultHubFactory = () => new Hub({ mode, seed, trace, reporter });
+
+  out.info(`geventjs: ${relative(process.cwd(), file) || file} — mode ${mode}, seed ${seed}`);
+  const wall0 = rt.host.now();
+  let hub: Hub | null = null;
+  let interrupted = false;
+  const stopProgress = startProgress(() => hub ?? rt.defaultHub, wall0);
+  const onSigint = (): void => {
+    interrupted = true;
+    process.once('SIGINT', () => process.exit(130));
+    const h = hub ?? rt.defaultHub;
+    if (h === null || h.closed) process.exit(130);
+    out.warn('\ngeventjs: interrupted, killing greenlets (Ctrl-C again to quit at once)');
+    if (h.implicitMain) void h.endMain();
+    else if (h.main !== null) h.main.killNoWait(new Error('interrupted (SIGINT)'));
+  };
+  process.once('SIGINT', onSigint);
+
+  let error: unknown = null;
+  let scenario: Scenario | null = null;
+  let summary: unknown = undefined;
+  let neverRan: readonly string[] = [];
+  let options: Record<string, unknown> = {};
+  let runWallMs: number | null = null; // a scenario's own run, without loading the file
+  try {
+    const mod = await importFile(file);
+    if (isScenario(mod.default)) {
+      scenario = mod.default;
+      const overrides = parseScenarioOptions(scenario, parsed.options);
+      const result = await runScenario(scenario, {
+        seed,
+        mode,
+        options: overrides,
+        trace,
+        hub: { reporter },
+        onHub: (h) => (hub = h),
+      });
+      summary = result.summary;
+      options = result.options;
+      runWallMs = result.wallMs;
+      neverRan = result.hub.neverRan;
+    } else {
+      if (Object.keys(parsed.options).length > 0) {
+        throw new UsageError(`--${Object.keys(parsed.options)[0]!} is not a flag of geventjs run, and ${fileArg} is not a scenario (no defineScenario default export)`);
+      }
+      hub = rt.defaultHub;
+      if (hub !== null) await hub.endMain();
+      neverRan = hub?.neverRan ?? [];
+    }
+  } catch (e) {
+    if (e instanceof UsageError) {
+      stopProgress();
+      restoreConsole();
+      throw e;
+    }
+    error = e;
+  } finally {
+    stopProgress();
+    process.removeListener('SIGINT', onSigint);
+  }
+  hub ??= rt.defaultHub;
+  const wallMs = runWallMs ?? rt.host.now() - wall0;
+  const virtualSeconds = hub !== null ? hub.now() : 0;
+  const traceHash = hub !== null ? hub.traceHash() : null;
+  restoreConsole();
+
+  if (trace && hub !== null && typeof traceFile === 'string') {
+    writeFileSync(traceFile, hub.traceEvents().map(formatEvent).join('\n') + '\n');
+  }
+  for (const name of neverRan) out.warn(`geventjs: warning: ${name} was spawned but never ran (main never blocked after spawning it)`);
+  if (failures > 0 && error === null) {
+    error = new Error(`${failures} greenlet error${failures === 1 ? '' : 's'} nobody handled (reported above)`);
+  }
+  const ok = error === null && !interrupted;
+  const replay = replayCommand(file, seed, mode, parsed.options);
+
+  if (json) {
+    const result = {
+      ok,
+      file: relative(process.cwd(), file) || file,
+      scenario: scenario?.name ?? null,
+      mode,
+      seed,
+      options,
+      summary: summary ?? null,
+      virtualSeconds,
+      wallMs: Math.round(wallMs * 1000) / 1000,
+      traceHash,
+      neverRan,
+      ...(error !== null ? { error: error instanceof Error ? `${error.name}: ${error.message}` : String(error), replay } : {}),
+    };
+    process.stdout.write(JSON.stringify(result) + '\n');
+  }
+  if (error !== null) {
+    out.warn(`geventjs: ${describeError(error)}`);
+    out.warn(`geventjs: replay with: ${replay}`);
+  }
+  if (!json) {
+    if (summary !== undefined) out.info(`summary: ${JSON.stringify(summary)}`);
+    out.info(`virtual ${formatSeconds(virtualSeconds)} · wall ${formatWall(wallMs)}${traceHash ? ` · trace ${traceHash}` : ''}`);
+  }
+  if (interrupted) return 130;
+  return ok ? 0 : 1;
+}
+
+/** Sends console.log/info/debug to stderr (for --json). Returns the undo. */
+function redirectConsole(): () => void {
+  const saved = { log: console.log, info: console.info, debug: console.debug };
+  const toErr = (...args: unknown[]): void => console.error(...args);
+  console.log = toErr;
+  console.info = toErr;
+  console.debug = toErr;
+  return () => Object.assign(console, saved);
+}
+
+/** Entry point: returns the exit code. */
+export async function main(argv: readonly string[]): Promise<number> {
+  try {
+    const parsed = parseArgs(argv, KNOWN, BOOLEANS);
+    if (parsed.flags.get('help') === true || parsed.command === 'help') {
+      process.stdout.write(HELP + '\n');
+      return 0;
+    }
+    if (parsed.flags.get('version') === true) {
+      process.stdout.write(version() + '\n');
+      return 0;
+    }
+    switch (parsed.command) {
+      case 'run':
+        return await cmdRun(parsed);
+      case null:
+        throw new UsageError('missing command');
+      default:
+        throw new UsageError(`unknown command ${parsed.command}`);
+    }
+  } catch (e) {
+    if (e instanceof UsageError) {
+      process.stderr.write(`geventjs: ${e.message}\n\n${HELP}\n`);
+      return 2;
+    }
+    process.stderr.write(`geventjs: ${describeError(e)}\n`);
+    return 1;
+  }
+}

@@ -102,6 +102,8 @@ export interface RunScenarioOptions<O> {
   trace?: boolean;
   /** Further hub options (merged over the scenario's own `hubOptions`). */
   hub?: HubOptions;
+  /** Called with the hub before the scenario starts (progress displays, tooling). */
+  onHub?: (hub: Hub) => void;
 }
 
 export interface ScenarioResult<S> {
@@ -137,6 +139,7 @@ export async function runScenario<O extends Record<string, OptionValue>, S>(
   if (opts.mode !== undefined) hubOptions.mode = opts.mode;
   if (opts.trace) hubOptions.trace = true;
   const hub = new Hub(hubOptions);
+  opts.onHub?.(hub);
   const wall0 = performanceNow();
   const summary = await hub.run(() => scenario.run(options, hub));
   const wallMs = performanceNow() - wall0;
