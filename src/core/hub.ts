@@ -185,6 +185,7 @@ export class Hub {
   private netInstance: unknown = null;
   private readonly closers: (() => void)[] = [];
   private readonly unstarted: string[] = [];
+  private holdKicks = 0;
 
   constructor(options: HubOptions = {}) {
     this.options = options;
@@ -706,7 +707,7 @@ export class Hub {
   kick(): void {
     if (this.state !== State.Running && this.state !== State.ShuttingDown) return;
     // holding the turn means a greenlet of ours runs or we are dispatching: the loop will see it
-    if (rt.active === this || this.running !== null || this.dispatching || this.yieldPending) return;
+    if (rt.active === this || this.running !== null || this.dispatching || this.yieldPending || this.holdKicks > 0) return;
     this.requestTurn();
   }
 
@@ -897,7 +898,8 @@ export class Hub {
       return;
     }
     this.schedule(throwIntoMain, err);
-    this.kick();
+    // the loop stopped with `g` running and kept the turn: kick() would see the turn held and do nothing
+    this.requestTurn();
   }
 
   // ---------------------------------------------------------------- ending
@@ -911,9 +913,16 @@ export class Hub {
       this.completeRun();
       return;
     }
-    const t = (this.shutdownTimer = new Timer(shutdownTimedOut, this));
-    this.addTimer(t, toNs(this.options.shutdownTimeout ?? 1), PRIORITY_DEFAULT);
-    for (const g of alive) g.killNoWait(new GreenletExit());
+    // nothing may run until every greenlet has its GreenletExit queued (a kick would start the
+    // greenlets that never ran instead of killing them)
+    this.holdKicks++;
+    try {
+      for (const g of alive) g.killNoWait(new GreenletExit());
+      const t = (this.shutdownTimer = new Timer(shutdownTimedOut, this));
+      this.addTimer(t, toNs(this.options.shutdownTimeout ?? 1), PRIORITY_DEFAULT);
+    } finally {
+      this.holdKicks--;
+    }
     if (this.greenlets.size === 0) this.completeRun();
   }
 
