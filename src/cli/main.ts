@@ -109,7 +109,7 @@ async function cmdRun(parsed: ReturnType<typeof parseArgs>): Promise<number> {
   if (!existsSync(file)) throw new UsageError(`no such file: ${fileArg}`);
 
   const json = parsed.flags.get('json') === true;
-  let mode: Mode = (process.env.GEVENTJS_MODE as Mode | undefined) ?? 'sim';
+  let mode: Mode = (process.env.GEVENTJS_MODE || 'sim') as Mode;
   const modeFlag = parsed.flags.get('mode');
   if (modeFlag !== undefined) {
     if (modeFlag !== 'sim' && modeFlag !== 'real') throw new UsageError(`--mode must be sim or real, got ${String(modeFlag)}`);
@@ -164,7 +164,12 @@ async function cmdRun(parsed: ReturnType<typeof parseArgs>): Promise<number> {
     const mod = await importFile(file);
     if (isScenario(mod.default)) {
       scenario = mod.default;
-      const overrides = parseScenarioOptions(scenario, parsed.options);
+      let overrides;
+      try {
+        overrides = parseScenarioOptions(scenario, parsed.options);
+      } catch (e) {
+        throw new UsageError((e as Error).message);
+      }
       const result = await runScenario(scenario, {
         seed,
         mode,

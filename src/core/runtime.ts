@@ -103,10 +103,11 @@ if (existing !== undefined && existing.layout !== 1) {
 /** The one shared runtime. @internal */
 export const rt: Runtime = existing ?? (holder[KEY] = createRuntime());
 
-/** Reads an environment variable where there is one (Node), else undefined (browsers). @internal */
+/** Reads an environment variable where there is one (Node); empty counts as unset. @internal */
 export function env(name: string): string | undefined {
   const proc = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process;
-  return proc?.env?.[name];
+  const value = proc?.env?.[name];
+  return value === '' ? undefined : value;
 }
 
 /**

@@ -1,0 +1,126 @@
+import { describe, it, expect, beforeAll } from 'vitest';
+import { execFile } from 'node:child_process';
+import { existsSync, readFileSync, mkdtempSync } from 'node:fs';
+import { execSync } from 'node:child_process';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const root = new URL('../..', import.meta.url).pathname;
+
+interface Result { code: number; stdout: string; stderr: string }
+
+function geventjs(...args: string[]): Promise<Result> {
+  return new Promise((resolve) => {
+    execFile('node', ['bin/geventjs.js', ...args], { cwd: root, env: { ...process.env, GEVENTJS_MODE: '', GEVENTJS_SEED: '' } }, (err, stdout, stderr) => {
+      resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr });
+    });
+  });
+}
+
+beforeAll(() => {
+  if (!existsSync(join(root, 'dist/cli.js'))) execSync('npx tsup', { cwd: root, stdio: 'ignore' });
+});
+
+const TUTORIAL = ['egon eat 1', 'egon play 1', 'egon play 2', 'egon eat 2', '主'];
+
+function programLines(stdout: string): string[] {
+  return stdout.split('\n').filter((l) => TUTORIAL.includes(l));
+}
+
+describe('geventjs run: the README example (module-level program)', () => {
+  it('sim mode: the tutorial order, exactly 2 virtual seconds', async () => {
+    const r = await geventjs('run', 'examples/tutorial.ts');
+    expect(r.code).toBe(0);
+    expect(r.stdout.split('\n')[0]).toBe('geventjs: examples/tutorial.ts — mode sim, seed 1');
+    expect(programLines(r.stdout)).toEqual(TUTORIAL);
+    expect(r.stdout).toMatch(/^virtual 2 s · wall [\d.]+ m?s · trace [0-9a-f]{16}$/m);
+  });
+
+  it('real mode (--real): the same order, about 2 s of real time', async () => {
+    const r = await geventjs('run', 'examples/tutorial.ts', '--real');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('mode real, seed 1');
+    expect(programLines(r.stdout)).toEqual(TUTORIAL);
+    const virtual = Number(/^virtual ([\d.]+) s/m.exec(r.stdout)![1]);
+    expect(virtual).toBeGreaterThanOrEqual(2);
+    expect(virtual).toBeLessThan(3);
+  });
+});
+
+describe('geventjs run: scenarios', () => {
+  it('--json prints one result object; the same seed gives the same trace hash', async () => {
+    const a = await geventjs('run', 'sim/tutorial.ts', '--json', '--seed', '7');
+    const b = await geventjs('run', 'sim/tutorial.ts', '--json', '--seed', '7');
+    expect(a.code).toBe(0);
+    const ra = JSON.parse(a.stdout);
+    const rb = JSON.parse(b.stdout);
+    expect(ra).toMatchObject({ ok: true, scenario: 'tutorial', mode: 'sim', seed: 7, summary: { greenlets: 2, elapsed: 2 }, virtualSeconds: 2 });
+    expect(ra.traceHash).toMatch(/^[0-9a-f]{16}$/);
+    expect(rb.traceHash).toBe(ra.traceHash);
+    // the program's own output went to stderr, keeping stdout parseable
+    expect(a.stderr).toContain('egon eat 1');
+  });
+
+  it('fills options from --<option> flags', async () => {
+    const r = await geventjs('run', 'sim/tutorial.ts', '--name', 'bob');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('bob eat 1');
+    expect(r.stdout).toContain('summary: {"greenlets":2,"elapsed":2}');
+  });
+
+  it('an unknown option is a usage error (exit 2) naming the option and the known ones', async () => {
+    const r = await geventjs('run', 'sim/tutorial.ts', '--clients', '5');
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('unknown option --clients for scenario tutorial (its options: --name)');
+  });
+
+  it('--trace writes one JSON event per line', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'geventjs-'));
+    const file = join(dir, 'trace.jsonl');
+    const r = await geventjs('run', 'sim/tutorial.ts', '--trace', file);
+    expect(r.code).toBe(0);
+    const events = readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const kinds = new Set(events.map((e: { kind: string }) => e.kind));
+    expect([...kinds]).toEqual(expect.arrayContaining(['spawn', 'switch', 'park', 'exit']));
+    expect(events.find((e: { kind: string; reason?: string }) => e.kind === 'park' && e.reason === 'sleep')).toBeTruthy();
+    expect(events.at(-1).t).toBe(2);
+  });
+});
+
+describe('geventjs run: failures', () => {
+  it('LoopExit: exit 1 with the report of every blocked greenlet and a replay command', async () => {
+    const r = await geventjs('run', 'test/fixtures/cli/deadlock.ts', '--seed', '3');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('LoopExit: This operation would block forever');
+    expect(r.stderr).toContain('main waiting on Greenlet.join (Greenlet-1) since 0.000s');
+    expect(r.stderr).toContain('Greenlet-1 waiting on sleep since 0.000s');
+    expect(r.stderr).toContain('replay with: geventjs run test/fixtures/cli/deadlock.ts --seed 3');
+  });
+
+  it('warns about greenlets that never ran', async () => {
+    const r = await geventjs('run', 'test/fixtures/cli/never-ran.ts');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('main done');
+    expect(r.stdout).not.toContain('this line must not appear');
+    expect(r.stderr).toContain('warning: Greenlet-1 was spawned but never ran');
+  });
+
+  it('an unhandled greenlet error is reported with its virtual time and fails the run; main goes on', async () => {
+    const r = await geventjs('run', 'test/fixtures/cli/crash.ts');
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain('main survived');
+    expect(r.stderr).toContain('RangeError: boom');
+    expect(r.stderr).toContain('0.500000 Greenlet-1 failed with RangeError');
+  });
+
+  it('usage errors exit 2', async () => {
+    expect((await geventjs()).code).toBe(2);
+    expect((await geventjs('run')).code).toBe(2);
+    const missing = await geventjs('run', 'no/such/file.ts');
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain('no such file: no/such/file.ts');
+    const badSeed = await geventjs('run', 'sim/tutorial.ts', '--seed', 'x');
+    expect(badSeed.code).toBe(2);
+    expect(badSeed.stderr).toContain('--seed needs a non-negative integer');
+  });
+});
