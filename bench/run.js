@@ -1,0 +1,265 @@
+// `npm run bench`: runs every workload of bench/ in its own child process against the BUILT package
+// (dist/index.js; `npm run build` first — this script builds nothing) and prints ONE JSON object on
+// stdout: every figure, and each ratio against a baseline measured in this same run. Progress goes to
+// stderr. Exit code 1 if the contenders did not perform identical wake-ups or the trace hash differs
+// between two processes (targets missed do not fail the run: they are reported).
+//
+//   node bench/run.js [--quick] [--runs N] [--only switch,spawn,determinism]
+import { spawn as spawnChild, execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { BENCH_DIR, ROOT, distPath, parseArgs, progress, fmtRate, round } from './lib/common.js';
+
+const args = parseArgs(process.argv.slice(2), { quick: false, only: 'switch,spawn,determinism' });
+const only = new Set(String(args.only).split(','));
+const RUNS = args.runs ?? (args.quick ? 3 : 5);
+const PEER_RUNS = args.runs ?? (args.quick ? 1 : 3);
+const SEED = args.seed ?? 1;
+const CHILD_TIMEOUT_MS = 10 * 60 * 1000;
+
+/** Targets from the foundation issue. */
+const TARGETS = {
+  hubOverCeiling: 0.85,
+  hubOverFloor10000: 0.25,
+  hubOverFloor100: 0.45,
+  bytesPerParked: 1024,
+};
+
+function child(script, childArgs) {
+  return new Promise((resolve, reject) => {
+    const p = spawnChild(process.execPath, ['--expose-gc', path.join(BENCH_DIR, script), ...childArgs.map(String)], {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let out = '';
+    p.stdout.setEncoding('utf8');
+    p.stdout.on('data', (d) => (out += d));
+    const timer = setTimeout(() => p.kill('SIGKILL'), CHILD_TIMEOUT_MS);
+    p.on('error', reject);
+    p.on('close', (code, signal) => {
+      clearTimeout(timer);
+      const line = out.trim().split('\n').pop();
+      if (code !== 0 || !line) {
+        reject(new Error(`${script} ${childArgs.join(' ')} failed (${signal ?? `exit ${code}`})`));
+        return;
+      }
+      resolve(JSON.parse(line));
+    });
+  });
+}
+
+function ratio(a, b, target) {
+  const value = round(a.opsPerSec.median / b.opsPerSec.median);
+  const best = round(a.opsPerSec.max / b.opsPerSec.max);
+  return target === undefined ? { value, best } : { value, best, target, met: value >= target };
+}
+
+/** The figures of one contender kept in the report. */
+function figures(r) {
+  return {
+    wakeupsPerSec: { median: Math.round(r.opsPerSec.median), max: Math.round(r.opsPerSec.max), min: Math.round(r.opsPerSec.min) },
+    ms: { min: round(r.ms.min, 1), median: round(r.ms.median, 1) },
+    peakHeapBytes: r.peakHeapBytes,
+    peakHeapAboveBaseBytes: r.peakHeapAboveBaseBytes,
+    peakRssBytes: r.peakRssBytes,
+    maxRssBytes: r.maxRssBytes,
+    gcMsPerRun: round(r.gcMs, 1),
+    runs: r.runs,
+    checksum: r.check,
+    ...(r.traceHash !== undefined ? { traceHash: r.traceHash, traceHashStableAcrossRuns: r.traceHashStable } : {}),
+    perRun: r.perRun,
+  };
+}
+
+async function switchWorkload(N, K, contenders) {
+  const key = `${N}x${K}`;
+  const res = {};
+  for (const c of contenders) {
+    const peer = c === 'fake-timers';
+    const a = ['--contender', c, '--greenlets', N, '--sleeps', K, '--seed', SEED, '--warmup', 1, '--runs', peer ? PEER_RUNS : RUNS];
+    if (peer) a.push('--warmup-sleeps', Math.max(1, Math.round(K / 10)));
+    res[c] = await child('switch.js', a);
+    progress(`switch ${key} ${c}: ${fmtRate(res[c].opsPerSec.median)} wake-ups/s (median), checksum ${res[c].check}`);
+  }
+  const checks = new Set(Object.values(res).map((r) => r.check));
+  const identical = checks.size === 1 && !checks.has(null);
+  const out = {
+    greenlets: N,
+    sleeps: K,
+    wakeups: N * K,
+    identicalWakeups: identical,
+    checksum: identical ? [...checks][0] : Object.fromEntries(Object.entries(res).map(([c, r]) => [c, r.check])),
+    contenders: Object.fromEntries(Object.entries(res).map(([c, r]) => [c, figures(r)])),
+    ratios: {},
+  };
+  const { hub, ceiling, floor } = res;
+  if (hub && ceiling) out.ratios.hubOverCeiling = ratio(hub, ceiling, TARGETS.hubOverCeiling);
+  if (hub && floor) out.ratios.hubOverFloor = ratio(hub, floor, N >= 10000 ? TARGETS.hubOverFloor10000 : TARGETS.hubOverFloor100);
+  if (ceiling && floor) out.ratios.ceilingOverFloor = ratio(ceiling, floor);
+  if (hub && res['fake-timers']) out.ratios.hubOverFakeTimers = ratio(hub, res['fake-timers']);
+  return [key, out];
+}
+
+function spawnFigures(r) {
+  return {
+    ms: { min: round(r.ms.min, 1), median: round(r.ms.median, 1) },
+    perSec: Math.round(r.opsPerSec.median),
+    peakHeapBytes: r.peakHeapBytes,
+    maxRssBytes: r.maxRssBytes,
+    gcMsPerRun: round(r.gcMs, 1),
+    runs: r.runs,
+  };
+}
+
+function parkedFigures(r) {
+  return {
+    parkedOn: r.parkedOn,
+    bytesPerParked: { min: Math.round(r.bytesPerParked.min), median: Math.round(r.bytesPerParked.median) },
+    wakeAndJoinAllMs: { min: round(r.wakeJoinMs.min, 1), median: round(r.wakeJoinMs.median, 1) },
+    maxRssBytes: r.maxRssBytes,
+    runs: r.runs,
+  };
+}
+
+async function spawnWorkload(N) {
+  const r = {};
+  for (const c of ['hub-spawn', 'node-spawn', 'hub-parked', 'node-parked']) {
+    r[c] = await child('spawn.js', ['--contender', c, '--count', N, '--warmup', 1, '--runs', c.endsWith('parked') ? Math.min(RUNS, 3) : RUNS]);
+  }
+  const hubParked = parkedFigures(r['hub-parked']);
+  return {
+    count: N,
+    spawnJoin: {
+      hub: spawnFigures(r['hub-spawn']),
+      node: { what: 'N async calls + Promise.all', ...spawnFigures(r['node-spawn']) },
+      hubOverNodeTime: round(r['hub-spawn'].ms.median / r['node-spawn'].ms.median, 2),
+    },
+    parked: {
+      hub: hubParked,
+      node: { what: 'N async functions awaiting one pending promise', ...parkedFigures(r['node-parked']) },
+      target: { bytesPerParked: TARGETS.bytesPerParked, met: hubParked.bytesPerParked.median <= TARGETS.bytesPerParked },
+      hubOverNodeBytes: round(r['hub-parked'].bytesPerParked.median / r['node-parked'].bytesPerParked.median, 2),
+    },
+  };
+}
+
+function gitDescribe() {
+  try {
+    const rev = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).trim();
+    const dirty = execFileSync('git', ['status', '--porcelain', '--', 'src'], { cwd: ROOT, encoding: 'utf8' }).trim() !== '';
+    return dirty ? `${rev}+dirty-src` : rev;
+  } catch {
+    return null;
+  }
+}
+
+function newestMtime(dir) {
+  let newest = 0;
+  for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+    const p = path.join(dir, e.name);
+    newest = Math.max(newest, e.isDirectory() ? newestMtime(p) : fs.statSync(p).mtimeMs);
+  }
+  return newest;
+}
+
+async function main() {
+  const t0 = Date.now();
+  const dist = distPath();
+  if (!fs.existsSync(dist)) {
+    console.error(`${dist} does not exist: run \`npm run build\` first (npm run bench does)`);
+    process.exit(2);
+  }
+  const srcDir = path.join(ROOT, 'src');
+  if (!process.env.GEVENTJS_DIST && fs.existsSync(srcDir) && newestMtime(srcDir) > fs.statSync(dist).mtimeMs) {
+    progress('warning: src/ is newer than dist/index.js — the figures are for the old build (npm run build)');
+  }
+  const report = {
+    meta: {
+      node: process.version,
+      v8: process.versions.v8,
+      platform: `${os.platform()} ${os.arch()}`,
+      cpus: os.cpus().length,
+      cpuModel: os.cpus()[0]?.model ?? null,
+      loadAverage: os.loadavg().map((x) => round(x, 2)),
+      date: new Date().toISOString(),
+      commit: gitDescribe(),
+      dist,
+      seed: SEED,
+      runs: RUNS,
+      peerRuns: PEER_RUNS,
+      method: 'each contender in its own process (node --expose-gc); 1 warm-up run, then the median of `runs`; rates are wake-ups per wall-clock second',
+    },
+    targets: TARGETS,
+  };
+  let ok = true;
+
+  if (only.has('switch')) {
+    report.switch = {};
+    for (const [N, K, contenders] of [
+      [10000, 100, ['floor', 'ceiling', 'hub', 'fake-timers']],
+      [100, 10000, ['floor', 'ceiling', 'hub']],
+    ]) {
+      const [key, out] = await switchWorkload(N, K, contenders);
+      report.switch[key] = out;
+      if (!out.identicalWakeups) ok = false;
+    }
+  }
+
+  if (only.has('determinism')) {
+    // the hub's 10k×100 trace hash from a second, cold process must equal the first's
+    const first = report.switch?.['10000x100']?.contenders.hub?.traceHash
+      ?? (await child('switch.js', ['--contender', 'hub', '--seed', SEED, '--warmup', 0, '--runs', 1])).traceHash;
+    const second = await child('switch.js', ['--contender', 'hub', '--seed', SEED, '--warmup', 0, '--runs', 1]);
+    report.determinism = {
+      workload: '10000x100 hub',
+      seed: SEED,
+      traceHash: first,
+      traceHashOtherProcess: second.traceHash,
+      equal: first === second.traceHash,
+      checksumOtherProcess: second.check,
+      coldRunWakeupsPerSec: Math.round(second.opsPerSec.median),
+    };
+    if (!report.determinism.equal) ok = false;
+    progress(`determinism: ${first} vs ${second.traceHash} → ${report.determinism.equal ? 'equal' : 'DIFFERENT'}`);
+  }
+
+  if (only.has('spawn')) {
+    report.spawn = await spawnWorkload(100000);
+    const s = report.spawn;
+    progress(`spawn+join 100,000: hub ${s.spawnJoin.hub.ms.median} ms, node ${s.spawnJoin.node.ms.median} ms; parked: hub ${s.parked.hub.bytesPerParked.median} B, node ${s.parked.node.bytesPerParked.median} B`);
+  }
+
+  report.summary = summarize(report);
+  report.meta.wallSeconds = round((Date.now() - t0) / 1000, 1);
+  process.stdout.write(JSON.stringify(report, null, 2) + '\n');
+  if (!ok) {
+    progress('FAILED: contenders disagree on the wake-up sequence or the trace hash is not reproducible');
+    process.exit(1);
+  }
+}
+
+/** One line per headline figure, for people reading the JSON. */
+function summarize(r) {
+  const s = {};
+  for (const [key, w] of Object.entries(r.switch ?? {})) {
+    for (const [c, f] of Object.entries(w.contenders)) s[`switch ${key} ${c} wake-ups/s`] = f.wakeupsPerSec.median;
+    for (const [name, x] of Object.entries(w.ratios)) {
+      s[`switch ${key} ${name}`] = x.target !== undefined ? `${x.value} (target ≥ ${x.target}: ${x.met ? 'met' : 'missed'})` : x.value;
+    }
+    s[`switch ${key} identical wake-ups`] = w.identicalWakeups;
+  }
+  if (r.determinism) s['trace hash equal across processes'] = r.determinism.equal;
+  if (r.spawn) {
+    s['spawn+join 100,000 hub ms'] = r.spawn.spawnJoin.hub.ms.median;
+    s['spawn+join 100,000 node ms'] = r.spawn.spawnJoin.node.ms.median;
+    const p = r.spawn.parked;
+    s['bytes per parked greenlet'] = `${p.hub.bytesPerParked.median} (target ≤ ${p.target.bytesPerParked}: ${p.target.met ? 'met' : 'missed'}; node ${p.node.bytesPerParked.median})`;
+  }
+  return s;
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});
