@@ -73,7 +73,6 @@ export class Greenlet<T = unknown> extends Linkable {
   private result: T | GreenletExit | undefined = undefined;
   private error: unknown = null;
   private startTimer: Timer | null = null;
-  private pendingKill: Error | null = null;
 
   // Park state, owned by the hub. @internal
   /** @internal */ res: ((v: unknown) => void) | null = null;
@@ -298,22 +297,17 @@ export class Greenlet<T = unknown> extends Linkable {
         return;
       }
       case GState.Started: {
-        if (this.pendingKill === null) {
-          this.pendingKill = exception;
-          this.hub.schedule(throwKill, this);
-        } else {
-          this.pendingKill = exception;
-        }
+        // one callback per kill, as gevent's run_callback(_kill, ...): the first kill is delivered first,
+        // and a greenlet that survives it still gets the next
+        this.hub.schedule(throwKill, { g: this, exception });
         return;
       }
     }
   }
 
   /** @internal */
-  deliverKill(): void {
-    const exc = this.pendingKill;
-    this.pendingKill = null;
-    if (exc === null || this.gstate !== GState.Started) return;
+  deliverKill(exc: Error): void {
+    if (this.gstate !== GState.Started) return;
     this.hub.throwInto(this as Greenlet<unknown>, exc);
   }
 
@@ -376,8 +370,8 @@ function startGreenlet(g: Greenlet<unknown>): void {
   g.runBody();
 }
 
-function throwKill(g: Greenlet<unknown>): void {
-  g.deliverKill();
+function throwKill(k: { g: Greenlet<unknown>; exception: Error }): void {
+  k.g.deliverKill(k.exception);
 }
 
 function currentGreenletOf(hub: Hub): Greenlet<unknown> | null {
