@@ -804,7 +804,10 @@ export class Hub {
         }
         return true;
       }
-      if (top === undefined) return this.onEmpty();
+      // a wait() timeout does not keep the hub busy (gevent's hub.join arms its timer with ref=False)
+      if (top === undefined || (this.drainWaiters.length > 0 && top.deadline > this.clock && this.onlyDrainTimers())) {
+        return this.onEmpty();
+      }
       if (top.deadline > this.clock) {
         if (this.mode === 'sim') {
           this.clock = top.deadline;
@@ -828,18 +831,28 @@ export class Hub {
     return true;
   }
 
-  /** Nothing is queued and no timer is scheduled. */
+  /** Whether every scheduled timer is the timeout of a `wait()` with no objects. */
+  private onlyDrainTimers(): boolean {
+    let n = 0;
+    for (const g of this.drainWaiters) if (g.timer !== null && g.timer.index >= 0) n++;
+    return n === this.timers.size;
+  }
+
+  /** Nothing is queued and no timer is scheduled (but the timeouts of `wait()`s). */
   private onEmpty(): boolean {
+    if (this.mode === 'real' && this.externalSources > 0) {
+      // an open socket may still wake someone: wait() is not drained yet, but its timeout still runs
+      const top = this.timers.peek();
+      if (top !== undefined) this.armRealTimer(top.deadline);
+      this.releaseTurn();
+      return false;
+    }
     if (this.drainWaiters.length > 0) {
       for (const g of this.drainWaiters.splice(0)) {
         g.parkCleanup = null;
         this.schedule(wakeNotified, g);
       }
       return true;
-    }
-    if (this.mode === 'real' && this.externalSources > 0) {
-      this.releaseTurn();
-      return false;
     }
     if (this.state === State.ShuttingDown) {
       // what is left is blocked forever: abandon it
