@@ -4,6 +4,11 @@
  * Deadlines are integer nanoseconds held in doubles, so a program that only sleeps sees exact times
  * (ten sleeps of 0.1 s end at exactly 1 s). A `Timeout` uses priority 1 and a sleep priority 0, so a
  * sleep wins a tie with a timeout, as in gevent; equal keys fire in insertion order.
+ *
+ * Layout: a 4-ary heap whose keys live in typed arrays, so sifting compares contiguous numbers and never
+ * dereferences a timer (at 10,000 sleeping greenlets the wake order is random and every pointer chase is
+ * a cache miss). Cancellation is lazy: a cancelled or re-armed timer bumps its generation and its old
+ * entry is skipped when it reaches the top; the heap is rebuilt when stale entries outnumber live ones.
  * @internal
  */
 
@@ -13,132 +18,184 @@ export type HubCallback = (arg: any) => void;
 export const PRIORITY_DEFAULT = 0;
 export const PRIORITY_TIMEOUT = 1;
 
-/** Not in the heap. */
+/** Not scheduled. */
 export const TIMER_IDLE = -1;
 /** Taken out of the heap because it is due, and waiting in the hub's batch of due timers. */
 export const TIMER_DUE = -2;
+/** In the heap. */
+export const TIMER_SCHEDULED = 0;
+
+const SEQ_SPAN = 2 ** 44;
 
 export class Timer {
   deadline = 0.5; // initialised as a double: time fields must never start as small integers (V8)
   priority = 0;
   seq = 0;
+  /** TIMER_IDLE, TIMER_DUE or TIMER_SCHEDULED (>= 0). */
   index = TIMER_IDLE;
+  /** Bumped whenever the timer is (re)scheduled or cancelled; heap entries with an older one are stale. */
+  gen = 0;
   fn: HubCallback;
   arg: unknown;
   constructor(fn: HubCallback, arg: unknown) {
     this.fn = fn;
     this.arg = arg;
   }
-  /** Scheduled and not yet fired or cancelled. */
+  /** Scheduled (or due) and not yet fired or cancelled. */
   get active(): boolean {
     return this.index !== TIMER_IDLE;
   }
 }
 
-function less(a: Timer, b: Timer): boolean {
-  if (a.deadline !== b.deadline) return a.deadline < b.deadline;
-  if (a.priority !== b.priority) return a.priority < b.priority;
-  return a.seq < b.seq;
-}
-
 export class TimerHeap {
-  private readonly items: Timer[] = [];
+  private dl = new Float64Array(256);
+  private key = new Float64Array(256);
+  private gens = new Float64Array(256);
+  private items: (Timer | undefined)[] = new Array<undefined>(256);
+  /** entries in the arrays, stale ones included */
+  private n = 0;
+  /** live timers */
+  private live = 0;
 
   get size(): number {
-    return this.items.length;
+    return this.live;
   }
 
+  /** The earliest live timer, or undefined. */
   peek(): Timer | undefined {
-    return this.items[0];
+    while (this.n > 0) {
+      const t = this.items[0]!;
+      if (t.gen === this.gens[0] && t.index === TIMER_SCHEDULED) return t;
+      this.removeTop();
+    }
+    return undefined;
   }
 
   push(t: Timer): void {
-    const items = this.items;
-    let i = items.length;
-    items.push(t);
-    // sift up
+    if (this.n === this.dl.length) {
+      if (this.n >= 1024 && this.n > 2 * this.live) this.compact();
+      if (this.n === this.dl.length) this.grow();
+    }
+    t.gen++;
+    t.index = TIMER_SCHEDULED;
+    this.live++;
+    const d = t.deadline;
+    const k = t.priority * SEQ_SPAN + t.seq;
+    const g = t.gen;
+    const dl = this.dl, key = this.key, gens = this.gens, items = this.items;
+    let i = this.n++;
     while (i > 0) {
-      const parent = (i - 1) >> 1;
-      const p = items[parent]!;
-      if (!less(t, p)) break;
-      items[i] = p;
-      p.index = i;
-      i = parent;
+      const p = (i - 1) >> 2;
+      const pd = dl[p]!;
+      if (pd < d || (pd === d && key[p]! < k)) break;
+      dl[i] = pd;
+      key[i] = key[p]!;
+      gens[i] = gens[p]!;
+      items[i] = items[p];
+      i = p;
     }
+    dl[i] = d;
+    key[i] = k;
+    gens[i] = g;
     items[i] = t;
-    t.index = i;
   }
 
-  /** Removes and returns the smallest timer; its index becomes TIMER_IDLE. */
+  /** Removes and returns the earliest live timer; its state becomes TIMER_IDLE. */
   pop(): Timer | undefined {
-    const items = this.items;
-    const top = items[0];
-    if (top === undefined) return undefined;
-    const last = items.pop()!;
-    if (items.length > 0) {
-      items[0] = last;
-      this.siftDown(0, last);
-    }
-    top.index = TIMER_IDLE;
-    return top;
-  }
-
-  /** Removes a timer that is in the heap. */
-  remove(t: Timer): void {
-    const i = t.index;
-    const items = this.items;
-    if (i < 0 || items[i] !== t) return;
-    const last = items.pop()!;
+    const t = this.peek();
+    if (t === undefined) return undefined;
+    this.removeTop();
     t.index = TIMER_IDLE;
-    if (last === t) return;
-    items[i] = last;
-    last.index = i;
-    if (i > 0 && less(last, items[(i - 1) >> 1]!)) {
-      // sift up
-      let j = i;
-      while (j > 0) {
-        const parent = (j - 1) >> 1;
-        const p = items[parent]!;
-        if (!less(last, p)) break;
-        items[j] = p;
-        p.index = j;
-        j = parent;
-      }
-      items[j] = last;
-      last.index = j;
-    } else {
-      this.siftDown(i, last);
-    }
+    this.live--;
+    return t;
   }
 
-  private siftDown(i: number, t: Timer): void {
-    const items = this.items;
-    const n = items.length;
-    for (;;) {
-      const l = 2 * i + 1;
-      if (l >= n) break;
-      const r = l + 1;
-      let c = l;
-      let child = items[l]!;
-      if (r < n) {
-        const rc = items[r]!;
-        if (less(rc, child)) {
-          c = r;
-          child = rc;
-        }
-      }
-      if (!less(child, t)) break;
-      items[i] = child;
-      child.index = i;
-      i = c;
-    }
-    items[i] = t;
-    t.index = i;
+  /** Cancels a scheduled timer (its entry goes stale). */
+  remove(t: Timer): void {
+    if (t.index !== TIMER_SCHEDULED) return;
+    t.index = TIMER_IDLE;
+    t.gen++;
+    this.live--;
   }
 
   /** Drops every timer (used when a hub closes). */
   clear(): void {
-    for (const t of this.items) t.index = TIMER_IDLE;
-    this.items.length = 0;
+    for (let i = 0; i < this.n; i++) {
+      const t = this.items[i]!;
+      if (t.gen === this.gens[i] && t.index === TIMER_SCHEDULED) t.index = TIMER_IDLE;
+      this.items[i] = undefined;
+    }
+    this.n = 0;
+    this.live = 0;
+  }
+
+  private removeTop(): void {
+    const last = --this.n;
+    const items = this.items;
+    if (last === 0) {
+      items[0] = undefined;
+      return;
+    }
+    const dl = this.dl, key = this.key, gens = this.gens;
+    const d = dl[last]!, k = key[last]!, g = gens[last]!, t = items[last]!;
+    items[last] = undefined;
+    const n = last;
+    let i = 0;
+    for (;;) {
+      const c0 = 4 * i + 1;
+      if (c0 >= n) break;
+      let c = c0;
+      let cd = dl[c0]!;
+      let ck = key[c0]!;
+      const end = c0 + 4 < n ? c0 + 4 : n;
+      for (let j = c0 + 1; j < end; j++) {
+        const jd = dl[j]!;
+        if (jd < cd || (jd === cd && key[j]! < ck)) {
+          c = j;
+          cd = jd;
+          ck = key[j]!;
+        }
+      }
+      if (d < cd || (d === cd && k < ck)) break;
+      dl[i] = cd;
+      key[i] = ck;
+      gens[i] = gens[c]!;
+      items[i] = items[c];
+      i = c;
+    }
+    dl[i] = d;
+    key[i] = k;
+    gens[i] = g;
+    items[i] = t;
+  }
+
+  private grow(): void {
+    const size = this.dl.length * 2;
+    const dl = new Float64Array(size);
+    const key = new Float64Array(size);
+    const gens = new Float64Array(size);
+    dl.set(this.dl);
+    key.set(this.key);
+    gens.set(this.gens);
+    this.dl = dl;
+    this.key = key;
+    this.gens = gens;
+    this.items.length = size;
+  }
+
+  /** Rebuilds the heap from its live entries. */
+  private compact(): void {
+    const live: Timer[] = [];
+    for (let i = 0; i < this.n; i++) {
+      const t = this.items[i]!;
+      if (t.gen === this.gens[i] && t.index === TIMER_SCHEDULED) live.push(t);
+      this.items[i] = undefined;
+    }
+    this.n = 0;
+    this.live = 0;
+    for (const t of live) {
+      t.gen--; // push bumps it again
+      this.push(t);
+    }
   }
 }
