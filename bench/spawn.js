@@ -3,6 +3,7 @@
 //
 //   node --expose-gc bench/spawn.js --contender hub-spawn|node-spawn|hub-parked|node-parked
 //        [--count 100000] [--warmup 1] [--runs 5]     → one JSON line on stdout
+//   node bench/spawn.js --profile [--contender hub-spawn] [--warmup 1] → the top functions by self time
 import { importDist, parseArgs, measure, emit, progress, collectGarbage, median, summary } from './lib/common.js';
 import { performance } from 'node:perf_hooks';
 
@@ -117,6 +118,11 @@ function nodeParked() {
 }
 
 async function main() {
+  if (args.profile) {
+    const { profile } = await import('./lib/profile.js');
+    await profile(new URL(import.meta.url), process.argv.slice(2), args);
+    return;
+  }
   if (typeof globalThis.gc !== 'function') throw new Error('run with node --expose-gc');
   const N = args.count;
   const c = args.contender;

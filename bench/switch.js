@@ -1,6 +1,7 @@
 // bench/switch: N greenlets × K sleeps with seeded random delays (whole ms in [1, 1000]); every
 // contender performs the identical sequence of wake-ups and proves it with a checksum of
-// (greenlet, wake time) in wake order.
+// (greenlet, wake time in ms) in wake order. The references keep time as the hub does — integer
+// nanoseconds in doubles — so they differ from the hub only in what they leave out.
 //
 //   node --expose-gc bench/switch.js --contender hub|ceiling|floor|fake-timers [--greenlets 10000]
 //        [--sleeps 100] [--seed 1] [--warmup 1] [--warmup-sleeps K] [--runs 5]  → one JSON line on stdout
@@ -21,6 +22,8 @@ import {
   progress,
 } from './lib/common.js';
 
+const NS_PER_MS = 1e6;
+
 const args = parseArgs(process.argv.slice(2), {
   contender: 'hub',
   greenlets: 10000,
@@ -36,16 +39,20 @@ const args = parseArgs(process.argv.slice(2), {
 function floorOnce(N, K, seed) {
   const heap = new Heap();
   let seq = 0;
-  for (let i = 0; i < N; i++) heap.push({ i, j: 0, deadline: delayMs(seed, i, 0), seq: ++seq });
+  for (let i = 0; i < N; i++) {
+    const g = { i, j: 0, deadline: 0.5, seq: ++seq }; // time fields start as doubles, as in the hub
+    g.deadline = delayMs(seed, i, 0) * NS_PER_MS;
+    heap.push(g);
+  }
   let sum = CHECKSUM_SEED;
   let count = 0;
   let g;
   while ((g = heap.pop()) !== undefined) {
     const now = g.deadline;
-    sum = mix(sum, g.i, now);
+    sum = mix(sum, g.i, Math.round(now / NS_PER_MS));
     if ((++count & SAMPLE_MASK) === 0) sampleMemory();
     if (++g.j < K) {
-      g.deadline = now + delayMs(seed, g.i, g.j);
+      g.deadline = now + delayMs(seed, g.i, g.j) * NS_PER_MS;
       g.seq = ++seq;
       heap.push(g);
     }
@@ -66,7 +73,8 @@ function capture(res) {
  */
 function ceilingOnce(N, K, seed) {
   const heap = new Heap();
-  let now = 0, seq = 0, live = N, starting = true, finish = null;
+  let now = 0.5, seq = 0, live = N, starting = true, finish = null; // time: ns in a double, as in the hub
+  now = 0;
   let sum = CHECKSUM_SEED, count = 0;
   const done = new Promise((r) => (finish = r));
   function next() { // the loop: resolve the next greenlet, then return — it calls us when it parks
@@ -78,7 +86,7 @@ function ceilingOnce(N, K, seed) {
     res();
   }
   function park(g, ms) {
-    g.deadline = now + ms;
+    g.deadline = now + ms * NS_PER_MS;
     g.seq = ++seq;
     heap.push(g);
     const p = new Promise(capture);
@@ -89,13 +97,13 @@ function ceilingOnce(N, K, seed) {
   async function greenlet(g) {
     for (let j = 0; j < K; j++) {
       await park(g, delayMs(seed, g.i, j));
-      sum = mix(sum, g.i, now);
+      sum = mix(sum, g.i, Math.round(now / NS_PER_MS));
       if ((++count & SAMPLE_MASK) === 0) sampleMemory();
     }
     live--;
     next();
   }
-  for (let i = 0; i < N; i++) void greenlet({ i, deadline: 0, seq: 0, res: null });
+  for (let i = 0; i < N; i++) void greenlet({ i, deadline: 0.5, seq: 0, res: null });
   starting = false;
   next();
   return done.then(() => ({ ops: count, check: hex32(sum) }));

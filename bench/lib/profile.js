@@ -1,4 +1,4 @@
-// The profiling aid: `node bench/switch.js --profile [...]` runs one contender once under --cpu-prof and
+// The profiling aid: `node bench/switch.js --profile [...]` (or spawn.js) runs one contender once under --cpu-prof and
 // prints the functions with the most self time (dist locations mapped back to src/ through the
 // source maps). The .cpuprofile stays in bench/profiles/ for Chrome DevTools or speedscope.
 import { spawn as spawnChild } from 'node:child_process';
@@ -8,25 +8,35 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { BENCH_DIR, ROOT, progress } from './common.js';
 
+/**
+ * Re-runs `script` (a bench child) with `argv` minus the profiling options, once (`--runs 1`, no
+ * warm-up unless `--warmup` is given), under --cpu-prof; then prints the top functions by self time.
+ */
 export async function profile(scriptUrl, argv, args) {
   const dir = path.join(BENCH_DIR, 'profiles');
   fs.mkdirSync(dir, { recursive: true });
-  const contender = args.contender ?? 'hub';
-  const name = `${contender}-${args.greenlets}x${args.sleeps}-${Date.now()}.cpuprofile`;
-  const warmup = argv.includes('--warmup') ? args.warmup : 0;
+  const rest = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--profile') continue;
+    if (a === '--top' || a === '--interval' || a === '--runs') {
+      i++;
+      continue;
+    }
+    rest.push(a);
+  }
+  if (!rest.includes('--warmup')) rest.push('--warmup', '0');
+  rest.push('--runs', '1');
+  const script = fileURLToPath(scriptUrl);
+  const name = `${path.basename(script, '.js')}-${args.contender}-${Date.now()}.cpuprofile`;
   const childArgs = [
     '--expose-gc',
     '--cpu-prof',
     '--cpu-prof-dir', dir,
     '--cpu-prof-name', name,
     ...(args.interval ? ['--cpu-prof-interval', String(args.interval)] : []),
-    fileURLToPath(scriptUrl),
-    '--contender', contender,
-    '--greenlets', String(args.greenlets),
-    '--sleeps', String(args.sleeps),
-    '--seed', String(args.seed),
-    '--warmup', String(warmup),
-    '--runs', '1',
+    script,
+    ...rest,
   ];
   progress(`node ${childArgs.join(' ')}`);
   const code = await new Promise((resolve, reject) => {
