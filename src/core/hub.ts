@@ -454,12 +454,30 @@ export class Hub {
   throwInto(g: Greenlet<unknown>, error: unknown): boolean {
     const rej = g.rej;
     if (rej === null) return false;
+    const reason = g.parkReason;
+    if ((reason === R_SLEEP && (g.timer === null || !g.timer.active)) || reason === R_IDLE || reason === R_WAIT_ALL) {
+      this.dropQueuedWake(g);
+    }
     this.unpark(g);
     g.res = g.rej = null;
     this.trace.record(K_THROW, this.clock, g.id, internName(error instanceof Error ? error.name : 'value'), 0);
     this.enter(g);
     rej(error);
     return true;
+  }
+
+  /**
+   * Cancels a wake already queued for `g` (by `sleep(0)`, `idle()`, `wait()`) when `g` is thrown into
+   * instead: left in the queue, it would end g's *next* blocking call at once. gevent's Waiter ignores
+   * such a late switch the same way.
+   */
+  private dropQueuedWake(g: Greenlet<unknown>): void {
+    for (let i = this.qHead; i !== this.qTail; i = (i + 1) & this.qMask) {
+      if (this.qArg[i] === g && (this.qFn[i] === wakeSleeper || this.qFn[i] === wakeNotified)) {
+        this.qFn[i] = noop;
+        return;
+      }
+    }
   }
 
   /** @internal Marks `g` as the running greenlet. */

@@ -223,6 +223,27 @@ describe('kill()', () => {
     expect(out).toEqual(['1 caught GreenletExit', '6 g woke from sleep(5)', '6 joined']);
   });
 
+  it('a kill that arrives while sleep(0) has its wake queued: the abandoned wake does not end the next sleep', async () => {
+    const { out, say } = logger();
+    await run(async () => {
+      const g = spawn(async () => {
+        await sleep(0);
+        try {
+          await sleep(0); // its wake is queued behind the kill
+        } catch (e) {
+          say(`caught ${(e as Error).name}`);
+        }
+        await sleep(5);
+        say('woke from sleep(5)');
+      });
+      await sleep(0);
+      await g.kill(GreenletExit, { block: false });
+      await g.join();
+      say('joined');
+    }, { mode: 'sim' });
+    expect(out).toEqual(['0 caught GreenletExit', '5 woke from sleep(5)', '5 joined']);
+  });
+
   it('kill of self with block raises GreenletExit in the caller: it dies at once, killed', async () => {
     const { out, say } = logger();
     await run(async () => {
