@@ -54,6 +54,14 @@ interface Registry {
 const regHolder = globalThis as unknown as Record<symbol, Registry | undefined>;
 const registry: Registry = (regHolder[REG_KEY] ??= { kinds: [], kindByName: new Map(), names: new Map() });
 
+// Kind hashes by code, for the hot path (the registry may have been filled by another copy).
+let kindHashes = new Int32Array(64);
+function syncKindHashes(): void {
+  if (kindHashes.length < registry.kinds.length) kindHashes = new Int32Array(registry.kinds.length * 2);
+  registry.kinds.forEach((k, i) => (kindHashes[i] = k.hash | 0));
+}
+syncKindHashes();
+
 /**
  * Declares an event kind and returns its code. Declaring the same name twice returns the same code.
  * @internal
@@ -63,10 +71,14 @@ export function defineKind(
   fields: { a?: [string, FieldType]; b?: [string, FieldType]; s?: string } = {},
 ): number {
   const known = registry.kindByName.get(name);
-  if (known !== undefined) return known;
+  if (known !== undefined) {
+    syncKindHashes();
+    return known;
+  }
   const code = registry.kinds.length;
   registry.kinds.push({ name, hash: hashString(name), ...fields });
   registry.kindByName.set(name, code);
+  syncKindHashes();
   return code;
 }
 
@@ -150,10 +162,9 @@ export class Trace {
       this.mix(tNs % 4294967296 | 0);
       this.mix(Math.floor(tNs / 4294967296) | 0);
     }
-    this.mix(registry.kinds[kind]!.hash);
-    this.mix(g);
-    this.mix(a | 0);
-    this.mix(b | 0);
+    // two words per event: (kind, greenlet) and (a, b)
+    this.mix(kindHashes[kind]! ^ Math.imul(g, 0x9e3779b1));
+    this.mix((a | 0) ^ Math.imul(b | 0, 0x85ebca6b));
     if (typeof s === 'string') this.mix(hashString(s));
     const i = this.count++ & (RING - 1);
     this.rk[i] = kind;
