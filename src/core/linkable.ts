@@ -105,7 +105,9 @@ export abstract class Linkable {
   beginNotify(): void {
     this.notifyQueued = false;
     this.finalSeq = this.links.lastSeq;
-    if (this.links.size === 0 || !this.ready()) return;
+    // like gevent, a pass once queued wakes every link of a notify-all object even if it is no longer
+    // ready (Event set() then clear() at once); semaphore-like objects stop as soon as they are not
+    if (this.links.size === 0 || (!this.notifyAll && !this.ready())) return;
     this.hub.notifier = this;
   }
 }
