@@ -9,7 +9,7 @@ import { spawn as spawnChild, execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { BENCH_DIR, ROOT, distPath, parseArgs, progress, fmtRate, round } from './lib/common.js';
+import { BENCH_DIR, ROOT, distPath, parseArgs, progress, fmtRate, round, median } from './lib/common.js';
 
 const args = parseArgs(process.argv.slice(2), { quick: false, only: 'switch,spawn,determinism' });
 const only = new Set(String(args.only).split(','));
@@ -26,33 +26,115 @@ const TARGETS = {
   bytesPerParked: 1024,
 };
 
+/** Runs a bench child to the end and resolves with its JSON line. */
 function child(script, childArgs) {
-  return new Promise((resolve, reject) => {
-    const p = spawnChild(process.execPath, ['--expose-gc', path.join(BENCH_DIR, script), ...childArgs.map(String)], {
-      cwd: ROOT,
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    let out = '';
-    p.stdout.setEncoding('utf8');
-    p.stdout.on('data', (d) => (out += d));
-    const timer = setTimeout(() => p.kill('SIGKILL'), CHILD_TIMEOUT_MS);
+  return startChild(script, childArgs, false).result;
+}
+
+/**
+ * Starts a bench child. With `serve`, it waits for our go before each of its runs (`step()` resolves
+ * with that run's record), so a session can interleave contenders; `result` is its final JSON line.
+ */
+function startChild(script, childArgs, serve) {
+  const argv = ['--expose-gc', path.join(BENCH_DIR, script), ...childArgs.map(String), ...(serve ? ['--serve'] : [])];
+  const p = spawnChild(process.execPath, argv, { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
+  let out = '';
+  p.stdout.setEncoding('utf8');
+  p.stdout.on('data', (d) => (out += d));
+  const inbox = [];
+  let waiter = null;
+  let closed = null;
+  p.on('message', (m) => {
+    if (waiter !== null) {
+      const w = waiter;
+      waiter = null;
+      w.resolve(m);
+    } else inbox.push(m);
+  });
+  const timer = setTimeout(() => p.kill('SIGKILL'), CHILD_TIMEOUT_MS);
+  const result = new Promise((resolve, reject) => {
     p.on('error', reject);
     p.on('close', (code, signal) => {
       clearTimeout(timer);
       const line = out.trim().split('\n').pop();
-      if (code !== 0 || !line) {
-        reject(new Error(`${script} ${childArgs.join(' ')} failed (${signal ?? `exit ${code}`})`));
-        return;
-      }
-      resolve(JSON.parse(line));
+      closed = new Error(`${script} ${childArgs.join(' ')} failed (${signal ?? `exit ${code}`})`);
+      if (waiter !== null) waiter.reject(closed);
+      if (code !== 0 || !line) reject(closed);
+      else resolve(JSON.parse(line));
     });
   });
+  result.catch(() => {}); // observed through step() or by the caller
+  const next = () => {
+    if (inbox.length > 0) return Promise.resolve(inbox.shift());
+    if (closed !== null) return Promise.reject(closed);
+    return new Promise((resolve, reject) => (waiter = { resolve, reject }));
+  };
+  return {
+    result,
+    /** Waits until the child is ready for its next run, lets it run, resolves with the run's record. */
+    async step() {
+      const ready = await next();
+      if (ready.type !== 'ready') throw new Error(`${script}: expected ready, got ${JSON.stringify(ready)}`);
+      p.send('go');
+      const m = await next();
+      if (m.type !== 'run') throw new Error(`${script}: expected a run, got ${JSON.stringify(m)}`);
+      return m;
+    },
+    kill() {
+      p.kill('SIGKILL');
+    },
+  };
+}
+
+/**
+ * Runs contenders side by side, each in its own process, one run at a time in rounds: round r runs
+ * every contender once (order rotated each round), so a change in machine load hits them alike and
+ * ratios can be taken per round. specs: [{ name, args, warmup, runs }]. Each result gets `rounds`:
+ * its measured runs tagged with the round they ran in.
+ */
+async function session(script, specs) {
+  const kids = specs.map((s) => ({
+    ...s,
+    total: s.warmup + s.runs,
+    rounds: [],
+    child: startChild(script, [...s.args, '--warmup', s.warmup, '--runs', s.runs], true),
+  }));
+  try {
+    const n = Math.max(...kids.map((k) => k.total));
+    for (let r = 0; r < n; r++) {
+      for (let i = 0; i < kids.length; i++) {
+        const k = kids[(i + r) % kids.length];
+        if (r >= k.total) continue;
+        const m = await k.child.step();
+        if (m.measured) k.rounds.push({ round: r, ...m.run });
+      }
+    }
+    const out = {};
+    for (const k of kids) out[k.name] = { ...(await k.child.result), rounds: k.rounds };
+    return out;
+  } catch (e) {
+    for (const k of kids) k.child.kill();
+    throw e;
+  }
+}
+
+/** Per-round ratios of field `f` (a over b, in the rounds both measured), and their median. */
+function paired(a, b, f) {
+  const byRound = new Map(b.rounds.map((x) => [x.round, x[f]]));
+  const rs = a.rounds.filter((x) => byRound.has(x.round)).map((x) => x[f] / byRound.get(x.round));
+  return { median: median(rs), perRound: rs.map((x) => round(x)) };
 }
 
 function ratio(a, b, target) {
-  const value = round(a.opsPerSec.median / b.opsPerSec.median);
-  const best = round(a.opsPerSec.max / b.opsPerSec.max);
-  return target === undefined ? { value, best } : { value, best, target, met: value >= target };
+  const p = paired(a, b, 'opsPerSec');
+  const value = round(p.median);
+  const out = {
+    value,
+    ofMedians: round(a.opsPerSec.median / b.opsPerSec.median),
+    best: round(a.opsPerSec.max / b.opsPerSec.max),
+    perRound: p.perRound,
+  };
+  return target === undefined ? out : { ...out, target, met: value >= target };
 }
 
 /** The figures of one contender kept in the report. */
@@ -74,14 +156,17 @@ function figures(r) {
 
 async function switchWorkload(N, K, contenders) {
   const key = `${N}x${K}`;
-  const res = {};
-  for (const c of contenders) {
-    const peer = c === 'fake-timers';
-    const a = ['--contender', c, '--greenlets', N, '--sleeps', K, '--seed', SEED, '--warmup', 1, '--runs', peer ? PEER_RUNS : RUNS];
-    if (peer) a.push('--warmup-sleeps', Math.max(1, Math.round(K / 10)));
-    res[c] = await child('switch.js', a);
-    progress(`switch ${key} ${c}: ${fmtRate(res[c].opsPerSec.median)} wake-ups/s (median), checksum ${res[c].check}`);
-  }
+  progress(`switch ${key}: ${contenders.join(', ')} — interleaved, one run each per round`);
+  const res = await session(
+    'switch.js',
+    contenders.map((c) => {
+      const peer = c === 'fake-timers';
+      const args = ['--contender', c, '--greenlets', N, '--sleeps', K, '--seed', SEED];
+      if (peer) args.push('--warmup-sleeps', Math.max(1, Math.round(K / 10)));
+      return { name: c, args, warmup: 1, runs: peer ? PEER_RUNS : RUNS };
+    }),
+  );
+  for (const c of contenders) progress(`switch ${key} ${c}: ${fmtRate(res[c].opsPerSec.median)} wake-ups/s (median), checksum ${res[c].check}`);
   const checks = new Set(Object.values(res).map((r) => r.check));
   const identical = checks.size === 1 && !checks.has(null);
   const out = {
@@ -123,23 +208,26 @@ function parkedFigures(r) {
 }
 
 async function spawnWorkload(N) {
-  const r = {};
-  for (const c of ['hub-spawn', 'node-spawn', 'hub-parked', 'node-parked']) {
-    r[c] = await child('spawn.js', ['--contender', c, '--count', N, '--warmup', 1, '--runs', c.endsWith('parked') ? Math.min(RUNS, 3) : RUNS]);
-  }
-  const hubParked = parkedFigures(r['hub-parked']);
+  progress(`spawn ${N}: hub vs node, interleaved`);
+  const spec = (c, runs) => ({ name: c, args: ['--contender', c, '--count', N], warmup: 1, runs });
+  // spawn + join is short (tens of ms for Node): twice the runs to steady its median
+  const sj = await session('spawn.js', [spec('hub-spawn', 2 * RUNS), spec('node-spawn', 2 * RUNS)]);
+  const pk = await session('spawn.js', [spec('hub-parked', Math.min(RUNS, 3)), spec('node-parked', Math.min(RUNS, 3))]);
+  const hubParked = parkedFigures(pk['hub-parked']);
+  const time = paired(sj['hub-spawn'], sj['node-spawn'], 'ms');
   return {
     count: N,
     spawnJoin: {
-      hub: spawnFigures(r['hub-spawn']),
-      node: { what: 'N async calls + Promise.all', ...spawnFigures(r['node-spawn']) },
-      hubOverNodeTime: round(r['hub-spawn'].ms.median / r['node-spawn'].ms.median, 2),
+      hub: spawnFigures(sj['hub-spawn']),
+      node: { what: 'N async calls + Promise.all', ...spawnFigures(sj['node-spawn']) },
+      hubOverNodeTime: { value: round(time.median, 2), perRound: time.perRound },
     },
     parked: {
       hub: hubParked,
-      node: { what: 'N async functions awaiting one pending promise', ...parkedFigures(r['node-parked']) },
+      node: { what: 'N async functions awaiting one pending promise', ...parkedFigures(pk['node-parked']) },
       target: { bytesPerParked: TARGETS.bytesPerParked, met: hubParked.bytesPerParked.median <= TARGETS.bytesPerParked },
-      hubOverNodeBytes: round(r['hub-parked'].bytesPerParked.median / r['node-parked'].bytesPerParked.median, 2),
+      hubOverNodeBytes: round(pk['hub-parked'].bytesPerParked.median / pk['node-parked'].bytesPerParked.median, 2),
+      hubOverNodeWakeAndJoinTime: round(pk['hub-parked'].wakeJoinMs.median / pk['node-parked'].wakeJoinMs.median, 2),
     },
   };
 }
@@ -188,7 +276,9 @@ async function main() {
       seed: SEED,
       runs: RUNS,
       peerRuns: PEER_RUNS,
-      method: 'each contender in its own process (node --expose-gc); 1 warm-up run, then the median of `runs`; rates are wake-ups per wall-clock second',
+      method:
+        'each contender in its own process (node --expose-gc), contenders interleaved run by run (rounds); 1 warm-up run, ' +
+        'then `runs` measured runs; figures are medians; a ratio\'s value is the median of its per-round ratios; rates are per wall-clock second',
     },
     targets: TARGETS,
   };
@@ -253,6 +343,7 @@ function summarize(r) {
   if (r.spawn) {
     s['spawn+join 100,000 hub ms'] = r.spawn.spawnJoin.hub.ms.median;
     s['spawn+join 100,000 node ms'] = r.spawn.spawnJoin.node.ms.median;
+    s['spawn+join hub over node time'] = r.spawn.spawnJoin.hubOverNodeTime.value;
     const p = r.spawn.parked;
     s['bytes per parked greenlet'] = `${p.hub.bytesPerParked.median} (target ≤ ${p.target.bytesPerParked}: ${p.target.met ? 'met' : 'missed'}; node ${p.node.bytesPerParked.median})`;
   }

@@ -136,7 +136,7 @@ async function main() {
     const x = await once(N);
     runs.push(x);
     return x;
-  }, { warmup: args.warmup, runs: args.runs });
+  }, { warmup: args.warmup, runs: args.runs, serve: args.serve === true });
   const { last, ...rest } = r;
   const measured = runs.slice(args.warmup);
   const extra = {};

@@ -187,7 +187,7 @@ async function main() {
   progress(`${label}: ${args.warmup} warm-up + ${args.runs} runs (${(N * K).toLocaleString('en')} wake-ups each)`);
   // a smaller warm-up (`--warmup-sleeps`) keeps slow peers affordable; the JIT is warm either way
   const KW = args['warmup-sleeps'] ?? K;
-  const r = await measure(label, (measured) => once(N, measured ? K : KW, args.seed), { warmup: args.warmup, runs: args.runs });
+  const r = await measure(label, (measured) => once(N, measured ? K : KW, args.seed), { warmup: args.warmup, runs: args.runs, serve: args.serve === true });
   const { last, ...rest } = r;
   emit({
     workload: 'switch',

@@ -177,17 +177,20 @@ export function summary(xs) {
 
 /**
  * Runs `once(false)` `warmup` times unmeasured, then `once(true)` `runs` times measured; each run
- * starts after a full GC. `once()` returns `{ ops, check }` and any extra fields; `ops` counts the operations (wake-ups) so a
- * rate can be computed, `check` (and `traceHash`, if any) must be equal on every measured run.
+ * starts after a full GC. `once()` returns `{ ops, check }` and any extra fields; `ops` counts the
+ * operations (wake-ups) so a rate can be computed; `check` (and `traceHash`, if any) must be equal on
+ * every measured run. With `serve`, each run waits for the parent's go (see servingHooks).
  */
-export async function measure(label, once, { warmup = 1, runs = 5 } = {}) {
+export async function measure(label, once, { warmup = 1, runs = 5, serve = false } = {}) {
   watchGc();
+  const hooks = serve ? servingHooks() : null;
   const results = [];
   const checks = new Set();
   const traceHashes = new Set();
   const total = warmup + runs;
   for (let k = 0; k < total; k++) {
     const measured = k >= warmup;
+    if (hooks !== null) await hooks.gate();
     collectGarbage();
     await flush();
     const before = process.memoryUsage();
@@ -211,6 +214,7 @@ export async function measure(label, once, { warmup = 1, runs = 5 } = {}) {
       gcCount: gcStats.count,
     };
     progress(`  ${label} ${measured ? `run ${k - warmup + 1}/${runs}` : `warm-up ${k + 1}/${warmup}`}: ${ms.toFixed(0)} ms, ${fmtRate(run.opsPerSec)}/s, gc ${run.gcMs.toFixed(0)} ms`);
+    if (hooks !== null) hooks.report(run, measured);
     if (measured) {
       checks.add(String(r.check));
       if (r.traceHash !== undefined) traceHashes.add(r.traceHash);
@@ -236,6 +240,27 @@ export async function measure(label, once, { warmup = 1, runs = 5 } = {}) {
   };
 }
 
+/**
+ * `--serve` (used by run.js): the child runs each iteration only when the parent says so over IPC,
+ * and reports it back, so the parent can interleave contenders run by run (paired comparisons that a
+ * change of machine load hits equally) while each keeps its own process.
+ */
+function servingHooks() {
+  if (typeof process.send !== 'function') throw new Error('--serve needs an IPC channel (run.js starts children with one)');
+  return {
+    gate: () =>
+      new Promise((resolve) => {
+        process.once('message', resolve);
+        process.send({ type: 'ready' });
+      }),
+    report: (run, measured) => {
+      const numbers = {};
+      for (const [k, v] of Object.entries(run)) if (typeof v === 'number' || typeof v === 'string') numbers[k] = v;
+      process.send({ type: 'run', measured, run: numbers });
+    },
+  };
+}
+
 export function round(x, digits = 3) {
   const f = 10 ** digits;
   return Math.round(x * f) / f;
@@ -251,7 +276,8 @@ export function progress(line) {
   process.stderr.write(line + '\n');
 }
 
-/** The child's answer: one JSON line on stdout. */
+/** The child's answer: one JSON line on stdout (then it lets go of the parent's IPC channel). */
 export function emit(obj) {
   process.stdout.write(JSON.stringify(obj) + '\n');
+  if (typeof process.disconnect === 'function' && process.connected) process.disconnect();
 }
