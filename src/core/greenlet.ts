@@ -366,8 +366,11 @@ function errorCode(e: unknown): number {
 
 function startGreenlet(g: Greenlet<unknown>): void {
   if (g.dead || g.hasRun) return;
-  g.hub.enter(g);
+  const hub = g.hub;
+  hub.enter(g);
+  hub.starting = g; // lets a second, un-awaited blocking call in the body's first part name the mistake
   g.runBody();
+  hub.starting = null;
 }
 
 function throwKill(k: { g: Greenlet<unknown>; exception: Error }): void {

@@ -143,6 +143,8 @@ export class Hub {
   /** The main greenlet (of `run`, or the module-level program for the default hub). @internal */
   main: Greenlet<unknown> | null = null;
   /** @internal */ implicitMain = false;
+  /** The greenlet whose body is starting: its first synchronous part runs inside a hub callback. @internal */
+  starting: Greenlet<unknown> | null = null;
 
   private state = State.New;
   private seq = 0;
@@ -287,13 +289,19 @@ export class Hub {
     });
     this.state = State.Running;
     this.trace.record(K_RUN, this.clock, -1, this.seed % 2147483647, 0, this.mode);
-    if (main !== undefined) {
-      const g = this.createMain(main as () => unknown);
-      g.start();
-    }
-    if (options.until !== undefined) {
-      const t = new Timer(untilReached, this);
-      this.addTimer(t, toNs(options.until, 'until'), PRIORITY_DEFAULT);
+    // nothing runs before both main and the deadline are in place (a kick would run the loop, and time, at once)
+    this.holdKicks++;
+    try {
+      if (main !== undefined) {
+        const g = this.createMain(main as () => unknown);
+        g.start();
+      }
+      if (options.until !== undefined) {
+        const t = new Timer(untilReached, this);
+        this.addTimer(t, toNs(options.until, 'until'), PRIORITY_DEFAULT);
+      }
+    } finally {
+      this.holdKicks--;
     }
     this.requestTurn();
     return promise;
@@ -360,6 +368,13 @@ export class Hub {
       return g;
     }
     if (rt.active === this && this.dispatching) {
+      const s = this.starting;
+      if (s !== null && s.res !== null) {
+        // the first synchronous part of a body blocked twice: the first call's promise was dropped
+        throw new Error(
+          `${what}: ${s.name} is already blocked in ${nameOf(s.parkReason)}: a blocking call was not awaited (every blocking geventjs call returns a Promise)`,
+        );
+      }
       throw new Error(`${what}: cannot block inside a hub callback (a link or a timer callback)`);
     }
     if (this.implicitMain && this.main !== null && this.main.res === null) return this.main;
@@ -418,7 +433,8 @@ export class Hub {
     }
     if (g === this.main && this.state === State.Running) this.beginShutdown();
     else if (this.state === State.ShuttingDown && this.greenlets.size === 0) this.completeRun();
-    if (this.state !== State.Closed) {
+    // (not while shutdown is still queueing its GreenletExits: an unstarted greenlet dies in there)
+    if (this.state !== State.Closed && this.holdKicks === 0) {
       if (rt.active === this) this.dispatch();
       else this.requestTurn();
     }
