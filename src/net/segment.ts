@@ -1,0 +1,50 @@
+/**
+ * Segments: what the in-memory fabric carries between kernel sockets. A simplified TCP: a handshake
+ * (SYN, SYN-ACK), data, FIN, RST, and window updates (ACK). Every segment carries the sender's
+ * receive-window edge, so replies double as window updates. Delivery is reliable and in order per
+ * direction of a connection (the fabric keeps FIFO); the router may delay or drop.
+ * @internal
+ */
+import type { MemSocket, Host } from './kernel.js';
+
+export const SYN = 1;
+export const SYN_ACK = 2;
+export const DATA = 3;
+export const FIN = 4;
+export const RST = 5;
+export const ACK = 6;
+
+/** Printable names of segment kinds, by kind. */
+export const SEGMENT_NAMES: readonly string[] = ['', 'SYN', 'SYN-ACK', 'DATA', 'FIN', 'RST', 'ACK'];
+
+export class Segment {
+  constructor(
+    /** SYN, SYN_ACK, DATA, FIN, RST or ACK. */
+    readonly kind: number,
+    /** The sending host. */
+    readonly src: Host,
+    /** The host the destination address names, or null when no host answers to it. */
+    readonly dst: Host | null,
+    readonly srcAddr: string,
+    readonly srcPort: number,
+    readonly dstAddr: string,
+    readonly dstPort: number,
+    /** The sending socket; null for a reset the kernel answers with (no socket there). */
+    readonly from: MemSocket | null,
+    /** The receiving socket; null for a SYN (the destination kernel finds the listener by port). */
+    readonly to: MemSocket | null,
+    /** The bytes of a DATA segment (owned by the segment), else null. */
+    readonly data: Uint8Array | null,
+    /** The sender's receive-window right edge: total bytes it will have accepted from its peer. */
+    readonly wnd: number,
+  ) {}
+
+  /** Bytes of payload. */
+  get size(): number {
+    return this.data === null ? 0 : this.data.length;
+  }
+
+  toString(): string {
+    return `${SEGMENT_NAMES[this.kind]} ${this.srcAddr}:${this.srcPort} -> ${this.dstAddr}:${this.dstPort}` + (this.data ? ` (${this.data.length} bytes)` : '');
+  }
+}
