@@ -210,6 +210,14 @@ describe('state: value, exception, ready(), successful(), dead, started', () => 
     expect(reports).toEqual([[err, 'Greenlet-2']]);
   });
 
+  it('Greenlet.spawn(fn, ...args) is spawn(fn, ...args)', async () => {
+    await run(async () => {
+      const g = Greenlet.spawn((a: number, b: number) => a * b, 6, 7);
+      expect(g.started).toBe(true);
+      expect(await g.get()).toBe(42);
+    }, { mode: 'sim' });
+  });
+
   it('async bodies: the value of the returned promise, or its rejection', async () => {
     await run(async () => {
       const g = spawn(async (x: string) => {

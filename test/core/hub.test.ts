@@ -17,6 +17,7 @@ import {
   getHub,
   joinall,
   idle,
+  wait,
   run,
   type HubOptions,
 } from 'geventjs';
@@ -547,6 +548,23 @@ describe('real mode', () => {
       'a after sleep',
       'main joined',
     ]);
+  });
+
+  it('an adopted promise keeps wait() waiting (and LoopExit away) until it settles; a wait() timeout still fires', async () => {
+    const out: string[] = [];
+    await run(async () => {
+      const hub = getHub();
+      const g = spawn(async () => {
+        out.push(`io -> ${await hub.external(new Promise<string>((resolve) => setTimeout(() => resolve('data'), 60)))}`);
+      });
+      await sleep(0);
+      const early = await wait(null, { timeout: 0.01 });
+      out.push(`wait(timeout 0.01) -> ${JSON.stringify(early)} g.dead=${g.dead}`);
+      const t = hub.now();
+      const drained = await wait();
+      out.push(`wait() -> ${JSON.stringify(drained)} g.dead=${g.dead} waited at least 40 ms: ${hub.now() - t >= 0.04}`);
+    }, { mode: 'real' });
+    expect(out).toEqual(['wait(timeout 0.01) -> null g.dead=false', 'io -> data', 'wait() -> [] g.dead=true waited at least 40 ms: true']);
   });
 
   it('LoopExit is raised when nothing can happen, as in sim mode', async () => {
