@@ -4,7 +4,9 @@
 // stderr. Exit code 1 if the contenders did not perform identical wake-ups or the trace hash differs
 // between two processes (targets missed do not fail the run: they are reported).
 //
-//   node bench/run.js [--quick] [--runs N] [--only switch,spawn,determinism]
+//   node bench/run.js [--quick] [--runs N] [--only switch,spawn,determinism] [--out file.json]
+//                     [--against other/dist/index.js]   (A/B: that build's hub runs paired with this one)
+// The report is also written to bench/results/latest.json (and a dated copy), or to --out.
 import { spawn as spawnChild, execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -17,6 +19,8 @@ const RUNS = args.runs ?? (args.quick ? 3 : 5);
 const PEER_RUNS = args.runs ?? (args.quick ? 1 : 3);
 const SEED = args.seed ?? 1;
 const CHILD_TIMEOUT_MS = 10 * 60 * 1000;
+/** `--against other/dist/index.js`: the switch workloads also run the hub of that build, paired (A/B). */
+const AGAINST = typeof args.against === 'string' ? path.resolve(args.against) : null;
 
 /** Targets from the foundation issue. */
 const TARGETS = {
@@ -156,13 +160,15 @@ function figures(r) {
 
 async function switchWorkload(N, K, contenders) {
   const key = `${N}x${K}`;
+  if (AGAINST !== null) contenders = [...contenders, 'hub-against'];
   progress(`switch ${key}: ${contenders.join(', ')} — interleaved, one run each per round`);
   const res = await session(
     'switch.js',
     contenders.map((c) => {
       const peer = c === 'fake-timers';
-      const args = ['--contender', c, '--greenlets', N, '--sleeps', K, '--seed', SEED];
+      const args = ['--contender', c === 'hub-against' ? 'hub' : c, '--greenlets', N, '--sleeps', K, '--seed', SEED];
       if (peer) args.push('--warmup-sleeps', Math.max(1, Math.round(K / 10)));
+      if (c === 'hub-against') args.push('--dist', AGAINST);
       return { name: c, args, warmup: 1, runs: peer ? PEER_RUNS : RUNS };
     }),
   );
@@ -183,6 +189,7 @@ async function switchWorkload(N, K, contenders) {
   if (hub && floor) out.ratios.hubOverFloor = ratio(hub, floor, N >= 10000 ? TARGETS.hubOverFloor10000 : TARGETS.hubOverFloor100);
   if (ceiling && floor) out.ratios.ceilingOverFloor = ratio(ceiling, floor);
   if (hub && res['fake-timers']) out.ratios.hubOverFakeTimers = ratio(hub, res['fake-timers']);
+  if (hub && res['hub-against']) out.ratios.hubOverAgainst = ratio(hub, res['hub-against']);
   return [key, out];
 }
 
@@ -273,6 +280,7 @@ async function main() {
       date: new Date().toISOString(),
       commit: gitDescribe(),
       dist,
+      ...(AGAINST !== null ? { against: AGAINST } : {}),
       seed: SEED,
       runs: RUNS,
       peerRuns: PEER_RUNS,
@@ -322,7 +330,14 @@ async function main() {
 
   report.summary = summarize(report);
   report.meta.wallSeconds = round((Date.now() - t0) / 1000, 1);
-  process.stdout.write(JSON.stringify(report, null, 2) + '\n');
+  const json = JSON.stringify(report, null, 2) + '\n';
+  process.stdout.write(json);
+  // a copy on disk too: `npm run bench` also prints the build's output on stdout
+  const outFile = typeof args.out === 'string' ? path.resolve(args.out) : path.join(BENCH_DIR, 'results', 'latest.json');
+  fs.mkdirSync(path.dirname(outFile), { recursive: true });
+  fs.writeFileSync(outFile, json);
+  if (args.out === undefined) fs.writeFileSync(path.join(BENCH_DIR, 'results', `${report.meta.date.replace(/[:.]/g, '-')}.json`), json);
+  progress(`report written to ${path.relative(process.cwd(), outFile) || outFile}`);
   if (!ok) {
     progress('FAILED: contenders disagree on the wake-up sequence or the trace hash is not reproducible');
     process.exit(1);

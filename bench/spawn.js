@@ -16,7 +16,7 @@ async function task(i) {
 // ------------------------------------------------------------------ spawn + join
 
 async function hubSpawn() {
-  const { Hub, spawn, joinall } = await importDist();
+  const { Hub, spawn, joinall } = await importDist(args.dist);
   return async function once(N) {
     const hub = new Hub({ mode: 'sim', seed: 1 });
     let sum = 0;
@@ -50,7 +50,7 @@ function nodeSpawn() {
  * the time to wake and join them all.
  */
 async function hubParked() {
-  const gevent = await importDist();
+  const gevent = await importDist(args.dist);
   const { Hub, spawn, sleep, joinall } = gevent;
   const hasEvent = typeof gevent.Event === 'function';
   const parkedOn = hasEvent ? 'Event.wait()' : 'Greenlet.join() of a greenlet that never finishes';

@@ -112,7 +112,7 @@ function ceilingOnce(N, K, seed) {
 // ------------------------------------------------------------------ the hub
 
 async function hubContender() {
-  const { Hub, spawn, sleep, joinall } = await importDist();
+  const { Hub, spawn, sleep, joinall } = await importDist(args.dist);
   return async function hubOnce(N, K, seed) {
     const hub = new Hub({ mode: 'sim', seed });
     let sum = CHECKSUM_SEED;

@@ -9,13 +9,16 @@ import fs from 'node:fs';
 export const BENCH_DIR = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
 export const ROOT = path.dirname(BENCH_DIR);
 
-/** The built package under test: `dist/index.js`, or `GEVENTJS_DIST` (a path to another build's index.js). */
-export function distPath() {
-  return path.resolve(process.env.GEVENTJS_DIST || path.join(ROOT, 'dist', 'index.js'));
+/**
+ * The built package under test: `dist/index.js`, or `GEVENTJS_DIST` (a path to another build's
+ * index.js), or a child's `--dist path` (run.js --against).
+ */
+export function distPath(override) {
+  return path.resolve(override || process.env.GEVENTJS_DIST || path.join(ROOT, 'dist', 'index.js'));
 }
 
-export async function importDist() {
-  const p = distPath();
+export async function importDist(override) {
+  const p = distPath(override);
   if (!fs.existsSync(p)) throw new Error(`${p} does not exist: run \`npm run build\` (npx tsup) first`);
   return import(pathToFileURL(p).href);
 }
