@@ -6,3 +6,11 @@
 export * from './core/index.js';
 export * from './sync/index.js';
 export * from './sim/scenario.js';
+export * from './socket/index.js';
+export { MemoryNet, getNet, type Net, type NetStats, type Address, type MemoryNetOptions } from './net/index.js';
+
+import { rt } from './core/runtime.js';
+import { MemoryNet } from './net/fabric.js';
+
+// The hub's mode picks the network: the in-memory fabric in sim mode (real TCP comes next).
+rt.netFactory = (hub) => new MemoryNet(hub);

@@ -1,0 +1,18 @@
+export {
+  Socket,
+  socket,
+  createConnection,
+  setdefaulttimeout,
+  getdefaulttimeout,
+  AF_INET,
+  SOCK_STREAM,
+  SOL_SOCKET,
+  SO_REUSEADDR,
+  IPPROTO_TCP,
+  TCP_NODELAY,
+  SHUT_RD,
+  SHUT_WR,
+  SHUT_RDWR,
+  type Data,
+  type CreateConnectionOptions,
+} from './socket.js';

@@ -1,0 +1,416 @@
+/**
+ * gevent.socket on both networks: every operation and every error, in sim mode (in-memory, virtual
+ * time) and in real mode (node:net on 127.0.0.1, port 0). Ported in spirit from gevent's
+ * test__socket.py, test__socket_close.py and test__socket_timeout.py.
+ */
+import { describe, it, expect } from 'vitest';
+import {
+  run,
+  spawn,
+  sleep,
+  getcurrent,
+  joinall,
+  socket,
+  createConnection,
+  setdefaulttimeout,
+  getdefaulttimeout,
+  Socket,
+  LoopExit,
+  ConcurrentObjectUseError,
+  AF_INET,
+  SOCK_STREAM,
+  SOL_SOCKET,
+  SO_REUSEADDR,
+  SHUT_RD,
+  SHUT_WR,
+  SHUT_RDWR,
+  type Mode,
+} from 'geventjs';
+
+const MODES: Mode[] = ['sim'];
+const text = (b: Uint8Array): string => new TextDecoder().decode(b);
+const now = (): number => getcurrent().hub.now();
+
+async function listener(backlog = 5): Promise<[Socket, number]> {
+  const s = socket(AF_INET, SOCK_STREAM);
+  await s.bind(['127.0.0.1', 0]);
+  await s.listen(backlog);
+  return [s, s.getsockname()[1]];
+}
+
+/** A listener, a client connected to it, and the server's side of the connection. */
+async function pair(): Promise<{ srv: Socket; port: number; client: Socket; conn: Socket }> {
+  const [srv, port] = await listener();
+  const client = socket();
+  await client.connect(['127.0.0.1', port]);
+  const [conn] = await srv.accept();
+  return { srv, port, client, conn };
+}
+
+/** Reads until EOF. */
+async function readAll(s: Socket): Promise<string> {
+  let out = '';
+  for (;;) {
+    const d = await s.recv(4096);
+    if (d.length === 0) return out;
+    out += text(d);
+  }
+}
+
+/** A free port: listen on port 0, note it, close. */
+async function freePort(): Promise<number> {
+  const [s, port] = await listener();
+  s.close();
+  return port;
+}
+
+for (const mode of MODES) {
+  const runIn = <T>(fn: () => Promise<T>): Promise<T> => run(fn, { mode, shutdownTimeout: 0.5 });
+  /** For tests whose greenlets die with an error on purpose: the hub does not print it. */
+  const runQuiet = <T>(fn: () => Promise<T>): Promise<T> => run(fn, { mode, shutdownTimeout: 0.5, reporter: () => {} });
+
+  describe(`sockets in ${mode} mode`, () => {
+    it('bind, listen, connect, accept: addresses on both sides agree', async () => {
+      await runIn(async () => {
+        const [srv, port] = await listener();
+        expect(srv.getsockname()).toEqual(['127.0.0.1', port]);
+        expect(port).toBeGreaterThan(0);
+        const c = socket();
+        c.setsockopt(SOL_SOCKET, SO_REUSEADDR, 1);
+        expect(c.getsockopt(SOL_SOCKET, SO_REUSEADDR)).toBe(1);
+        await c.connect(['127.0.0.1', port]);
+        const [conn, addr] = await srv.accept();
+        expect(addr).toEqual(c.getsockname());
+        expect(conn.getpeername()).toEqual(c.getsockname());
+        expect(c.getpeername()).toEqual(['127.0.0.1', port]);
+        expect(conn.getsockname()).toEqual(['127.0.0.1', port]);
+        expect(conn).toBeInstanceOf(Socket);
+        expect(typeof conn.fileno()).toBe('number');
+        expect(conn.fileno()).not.toBe(c.fileno());
+        expect(String(c)).toMatch(/^<socket fd=\d+, family=AF_INET, type=SOCK_STREAM, laddr=\('127\.0\.0\.1', \d+\), raddr=\('127\.0\.0\.1', \d+\)>$/);
+      });
+    });
+
+    it('connect resolves localhost; listen on an unbound socket picks a port', async () => {
+      await runIn(async () => {
+        const s = socket();
+        await s.listen();
+        const port = s.getsockname()[1];
+        expect(port).toBeGreaterThan(0);
+        const c = socket();
+        await c.connect(['localhost', port]);
+        const [, addr] = await s.accept();
+        expect(addr[0]).toBe('127.0.0.1');
+      });
+    });
+
+    it('recv returns what was sent; send returns the bytes sent; strings go as UTF-8', async () => {
+      await runIn(async () => {
+        const { client, conn } = await pair();
+        expect(await client.send('héllo')).toBe(6);
+        const got = await conn.recv(1024);
+        expect(got).toBeInstanceOf(Uint8Array);
+        expect(text(got)).toBe('héllo');
+        expect(await conn.send(new Uint8Array([1, 2, 3]))).toBe(3);
+        expect([...(await client.recv(2))]).toEqual([1, 2]); // recv(n) takes at most n bytes
+        expect([...(await client.recv(10))]).toEqual([3]);
+        expect(await client.recv(0)).toEqual(new Uint8Array(0));
+        // more than the 64 KiB window: the reader must run meanwhile (in sim mode sendall alone would
+        // block forever and end in LoopExit)
+        const reader = spawn(async () => {
+          let n = 0;
+          while (n < 100_000) n += (await conn.recv(65536)).length;
+          return n;
+        });
+        await client.sendall('a'.repeat(100_000));
+        expect(await reader.get()).toBe(100_000);
+      });
+    });
+
+    it('close: the peer reads EOF as an empty Uint8Array', async () => {
+      await runIn(async () => {
+        const { client, conn } = await pair();
+        await client.sendall('bye');
+        client.close();
+        expect(await readAll(conn)).toBe('bye');
+        expect((await conn.recv(10)).length).toBe(0); // EOF again
+      });
+    });
+
+    it('half-close: after shutdown(SHUT_WR) the peer reads EOF and can still answer', async () => {
+      await runIn(async () => {
+        const { client, conn } = await pair();
+        await client.sendall('question');
+        client.shutdown(SHUT_WR);
+        expect(await readAll(conn)).toBe('question');
+        await conn.sendall('answer');
+        conn.close();
+        expect(await readAll(client)).toBe('answer');
+        await expect(client.send('more')).rejects.toMatchObject({ code: 'EPIPE' });
+      });
+    });
+
+    it('shutdown(SHUT_RD) makes recv return EOF; shutdown on an unconnected socket is ENOTCONN', async () => {
+      await runIn(async () => {
+        const { client } = await pair();
+        client.shutdown(SHUT_RD);
+        expect((await client.recv(10)).length).toBe(0);
+        client.shutdown(SHUT_RDWR);
+        expect(() => socket().shutdown(SHUT_WR)).toThrow(expect.objectContaining({ code: 'ENOTCONN' }));
+        expect(() => client.shutdown(7)).toThrow(expect.objectContaining({ code: 'EINVAL' }));
+      });
+    });
+
+    it('close with unread data resets the connection: the peer gets ECONNRESET', async () => {
+      await runIn(async () => {
+        const { client, conn } = await pair();
+        await client.sendall('abc');
+        expect(text(await conn.recv(1))).toBe('a'); // 'bc' stays unread
+        conn.close();
+        await expect(client.recv(10)).rejects.toMatchObject({ code: 'ECONNRESET' });
+        expect((await client.recv(10)).length).toBe(0); // the error is reported once
+      });
+    });
+
+    it('send after the peer closed: EPIPE once the reset comes back', async () => {
+      await runIn(async () => {
+        const { client, conn } = await pair();
+        conn.close();
+        expect((await client.recv(10)).length).toBe(0);
+        let err: unknown = null;
+        for (let i = 0; i < 50 && err === null; i++) {
+          try {
+            await client.send('x');
+            await sleep(0.01);
+          } catch (e) {
+            err = e;
+          }
+        }
+        expect(err).toMatchObject({ code: 'EPIPE' });
+      });
+    });
+
+    it('ECONNREFUSED when nothing listens', async () => {
+      await runIn(async () => {
+        const port = await freePort();
+        const c = socket();
+        const err = await c.connect(['127.0.0.1', port]).catch((e: unknown) => e);
+        expect(err).toMatchObject({ code: 'ECONNREFUSED', errno: -111, syscall: 'connect', address: '127.0.0.1', port });
+        expect((err as Error).message).toBe(`connect ECONNREFUSED 127.0.0.1:${port}`);
+        await expect(createConnection(['127.0.0.1', port])).rejects.toMatchObject({ code: 'ECONNREFUSED' });
+      });
+    });
+
+    it('EADDRINUSE when the port is taken', async () => {
+      await runIn(async () => {
+        const [, port] = await listener();
+        const s = socket();
+        const err = await (async () => {
+          await s.bind(['127.0.0.1', port]);
+          await s.listen(5);
+        })().catch((e: unknown) => e);
+        expect(err).toMatchObject({ code: 'EADDRINUSE', errno: -98, port });
+        expect((err as Error).message).toMatch(`EADDRINUSE: address already in use 127.0.0.1:${port}`);
+      });
+    });
+
+    it('ERR_SOCKET_BAD_PORT for ports outside 0–65535, as Node', async () => {
+      await runIn(async () => {
+        const s = socket();
+        await expect(s.bind(['127.0.0.1', 70000])).rejects.toThrow(RangeError);
+        await expect(s.bind(['127.0.0.1', 70000])).rejects.toMatchObject({
+          code: 'ERR_SOCKET_BAD_PORT',
+          message: 'Port should be >= 0 and < 65536. Received type number (70000).',
+        });
+        await expect(s.connect(['127.0.0.1', -1])).rejects.toMatchObject({ code: 'ERR_SOCKET_BAD_PORT' });
+        await expect(s.connect(['127.0.0.1', 1.5])).rejects.toMatchObject({ code: 'ERR_SOCKET_BAD_PORT' });
+        await expect(s.connect('127.0.0.1:80' as never)).rejects.toThrow(TypeError);
+      });
+    });
+
+    it('ENOTFOUND for an unknown host name', async () => {
+      await runIn(async () => {
+        const err = await socket()
+          .connect(['no-such-host.invalid', 80])
+          .catch((e: unknown) => e);
+        expect(err).toMatchObject({ code: 'ENOTFOUND', syscall: 'getaddrinfo', hostname: 'no-such-host.invalid' });
+        expect((err as Error).message).toBe('getaddrinfo ENOTFOUND no-such-host.invalid');
+      });
+    });
+
+    it("settimeout: recv, accept and connect raise ETIMEDOUT 'timed out' after the timeout", async () => {
+      await runIn(async () => {
+        const { srv, client } = await pair();
+        client.settimeout(0.05);
+        expect(client.gettimeout()).toBe(0.05);
+        const t0 = now();
+        const err = await client.recv(10).catch((e: unknown) => e);
+        expect(err).toMatchObject({ code: 'ETIMEDOUT', message: 'timed out' });
+        const waited = now() - t0;
+        if (mode === 'sim') expect(waited).toBe(0.05);
+        else expect(waited).toBeGreaterThanOrEqual(0.045);
+        srv.settimeout(0.02);
+        await expect(srv.accept()).rejects.toMatchObject({ code: 'ETIMEDOUT', message: 'timed out' });
+        client.settimeout(null);
+        expect(client.gettimeout()).toBeNull();
+        expect(() => client.settimeout(-1)).toThrow(RangeError);
+        expect(() => client.settimeout('1' as never)).toThrow(TypeError);
+      });
+    });
+
+    it('setblocking(false): calls that would block raise EAGAIN at once', async () => {
+      await runIn(async () => {
+        const { srv, client } = await pair();
+        client.setblocking(false);
+        expect(client.getblocking()).toBe(false);
+        expect(client.gettimeout()).toBe(0);
+        await expect(client.recv(10)).rejects.toMatchObject({ code: 'EAGAIN' });
+        srv.setblocking(false);
+        await expect(srv.accept()).rejects.toMatchObject({ code: 'EAGAIN' });
+        client.setblocking(true);
+        expect(client.gettimeout()).toBeNull();
+      });
+    });
+
+    it('setdefaulttimeout applies to new sockets, and createConnection takes a timeout', async () => {
+      await runIn(async () => {
+        const [srv, port] = await listener();
+        setdefaulttimeout(0.03);
+        try {
+          expect(getdefaulttimeout()).toBe(0.03);
+          expect(socket().gettimeout()).toBe(0.03);
+        } finally {
+          setdefaulttimeout(null);
+        }
+        const c = await createConnection(['127.0.0.1', port], { timeout: 0.04 });
+        expect(c.gettimeout()).toBe(0.04);
+        const [conn] = await srv.accept();
+        expect(conn.gettimeout()).toBeNull();
+        await expect(c.recv(1)).rejects.toMatchObject({ code: 'ETIMEDOUT' });
+      });
+    });
+
+    it('EBADF after close, for every call; close twice is harmless; fileno is -1', async () => {
+      await runIn(async () => {
+        const { client } = await pair();
+        client.close();
+        client.close();
+        expect(client.closed).toBe(true);
+        expect(client.fileno()).toBe(-1);
+        for (const p of [client.recv(1), client.send('x'), client.sendall('x'), client.accept(), client.connect(['127.0.0.1', 1]), client.bind(['127.0.0.1', 0]), client.listen()]) {
+          await expect(p).rejects.toMatchObject({ code: 'EBADF' });
+        }
+        expect(() => client.getsockname()).toThrow(expect.objectContaining({ code: 'EBADF' }));
+        expect(() => client.shutdown(SHUT_WR)).toThrow(expect.objectContaining({ code: 'EBADF' }));
+      });
+    });
+
+    it('closing a socket another greenlet waits on raises EBADF in that greenlet', async () => {
+      await runQuiet(async () => {
+        const { client } = await pair();
+        const reader = spawn(async () => client.recv(10));
+        await sleep(0);
+        client.close();
+        await reader.join();
+        expect(reader.exception).toMatchObject({ code: 'EBADF', message: 'File descriptor was closed in another greenlet' });
+      });
+    });
+
+    it('two greenlets reading one socket: ConcurrentObjectUseError', async () => {
+      await runQuiet(async () => {
+        const { client, conn } = await pair();
+        const first = spawn(async () => text(await client.recv(10)));
+        const second = spawn(async () => client.recv(10));
+        await sleep(0);
+        await joinall([second]);
+        expect(second.exception).toBeInstanceOf(ConcurrentObjectUseError);
+        expect((second.exception as Error).message).toMatch(/^This socket is already used by another greenlet: <Greenlet "Greenlet-\d+"/);
+        await conn.sendall('for first');
+        expect(await first.get()).toBe('for first');
+        // a reader and a writer at once is fine
+        const r = spawn(async () => text(await client.recv(10)));
+        await sleep(0);
+        await client.sendall('ok');
+        await conn.sendall('ok too');
+        expect(await r.get()).toBe('ok too');
+      });
+    });
+
+    it('connect on a connected socket is EISCONN; recv before connect is ENOTCONN; getpeername too', async () => {
+      await runIn(async () => {
+        const { client, port } = await pair();
+        await expect(client.connect(['127.0.0.1', port])).rejects.toMatchObject({ code: 'EISCONN' });
+        const lone = socket();
+        await expect(lone.recv(1)).rejects.toMatchObject({ code: 'ENOTCONN' });
+        expect(() => lone.getpeername()).toThrow(expect.objectContaining({ code: 'ENOTCONN' }));
+        await expect(lone.send('x')).rejects.toMatchObject({ code: 'EPIPE' });
+        await expect(lone.accept()).rejects.toMatchObject({ code: 'EINVAL' });
+      });
+    });
+
+    it('`using` closes the socket at the end of the block', async () => {
+      await runIn(async () => {
+        const [srv, port] = await listener();
+        let outside: Socket;
+        {
+          using c = socket();
+          outside = c;
+          await c.connect(['127.0.0.1', port]);
+        }
+        expect(outside.closed).toBe(true);
+        const [conn] = await srv.accept();
+        expect((await conn.recv(10)).length).toBe(0);
+      });
+    });
+
+    it('only AF_INET stream sockets; bad arguments are TypeError/RangeError', async () => {
+      await runIn(async () => {
+        expect(() => socket(10)).toThrow(RangeError);
+        expect(() => socket(AF_INET, 2)).toThrow(RangeError);
+        const { client } = await pair();
+        await expect(client.send(42 as never)).rejects.toThrow(TypeError);
+        await expect(client.recv(-1)).rejects.toThrow(RangeError);
+        await expect(client.recv(1.5)).rejects.toThrow(TypeError);
+      });
+    });
+  });
+}
+
+describe('sim mode only', () => {
+  it('LoopExit names the socket a greenlet waits on forever (accept, recv)', async () => {
+    const err = await run(async () => {
+      const { srv, client } = await pair();
+      spawn(async () => {
+        await client.recv(10);
+      });
+      await srv.accept();
+    }, { mode: 'sim' }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(LoopExit);
+    const msg = (err as LoopExit).message;
+    expect(msg).toMatch(/^This operation would block forever/);
+    expect(msg).toMatch(/main waiting on socket\.accept \(fd 3, 127\.0\.0\.1:\d+\) since 0\.000s/);
+    expect(msg).toMatch(/Greenlet-\d+ waiting on socket\.recv \(fd 4, 127\.0\.0\.1:\d+ -> 127\.0\.0\.1:\d+\) since 0\.000s/);
+    expect((err as LoopExit).blocked.map((b) => b.waitingOn.split(' ')[0])).toEqual(['socket.accept', 'socket.recv']);
+  });
+
+  it('everything happens at virtual time 0 on loopback, in a fixed order', async () => {
+    const log: string[] = [];
+    await run(async () => {
+      const [srv, port] = await listener();
+      spawn(async () => {
+        const [conn] = await srv.accept();
+        log.push(`accepted at ${now()}`);
+        log.push(`server got ${text(await conn.recv(100))}`);
+        await conn.send('pong');
+        log.push('server sent');
+      });
+      const c = socket();
+      await c.connect(['127.0.0.1', port]);
+      log.push(`connected at ${now()}`);
+      await c.send('ping');
+      log.push('client sent');
+      log.push(`client got ${text(await c.recv(100))} at ${now()}`);
+    }, { mode: 'sim' });
+    expect(log).toEqual(['accepted at 0', 'connected at 0', 'client sent', 'server got ping', 'server sent', 'client got pong at 0']);
+  });
+});
