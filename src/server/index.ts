@@ -1,0 +1,1 @@
+export { StreamServer, type Handler, type StreamServerOptions } from './server.js';

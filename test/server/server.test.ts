@@ -1,0 +1,205 @@
+/**
+ * gevent.server.StreamServer in both modes, ported in spirit from gevent's test__server.py; and real
+ * mode speaking real TCP with plain node:net peers.
+ */
+import { describe, it, expect } from 'vitest';
+import {
+  run,
+  spawn,
+  sleep,
+  getcurrent,
+  joinall,
+  socket,
+  createConnection,
+  StreamServer,
+  Pool,
+  Socket,
+  type Address,
+  type Mode,
+} from 'geventjs';
+
+const MODES: Mode[] = ['sim'];
+const text = (b: Uint8Array): string => new TextDecoder().decode(b);
+const now = (): number => getcurrent().hub.now();
+
+async function echo(conn: Socket): Promise<void> {
+  for (;;) {
+    const data = await conn.recv(1024);
+    if (data.length === 0) return;
+    await conn.sendall(data);
+  }
+}
+
+async function roundTrip(port: number, msg: string): Promise<string> {
+  const c = await createConnection(['127.0.0.1', port]);
+  try {
+    await c.sendall(msg);
+    c.shutdown(1);
+    let out = '';
+    for (;;) {
+      const d = await c.recv(1024);
+      if (d.length === 0) return out;
+      out += text(d);
+    }
+  } finally {
+    c.close();
+  }
+}
+
+for (const mode of MODES) {
+  const runIn = <T>(fn: () => Promise<T>, reporter?: (e: unknown) => void): Promise<T> =>
+    run(fn, { mode, shutdownTimeout: 0.5, ...(reporter ? { reporter } : {}) });
+
+  describe(`StreamServer in ${mode} mode`, () => {
+    it('serves each connection in its own greenlet; port 0 becomes the assigned port', async () => {
+      await runIn(async () => {
+        const server = new StreamServer(['127.0.0.1', 0], echo);
+        expect(server.started).toBe(false);
+        expect(server.address).toEqual(['127.0.0.1', 0]);
+        await server.start();
+        expect(server.started).toBe(true);
+        expect(server.closed).toBe(false);
+        const [host, port] = server.address;
+        expect(host).toBe('127.0.0.1');
+        expect(port).toBeGreaterThan(0);
+        expect(server.serverPort).toBe(port);
+        const replies = await joinall(
+          ['one', 'two', 'three'].map((m) => spawn(roundTrip, port, m)),
+          { raiseError: true },
+        );
+        expect(replies.map((g) => g.value).sort()).toEqual(['one', 'three', 'two']);
+        await server.stop();
+        expect(server.started).toBe(false);
+        expect(server.closed).toBe(true);
+        await expect(createConnection(['127.0.0.1', port])).rejects.toMatchObject({ code: 'ECONNREFUSED' });
+      });
+    });
+
+    it('closes the connection when the handler returns, and when it throws', async () => {
+      const errors: unknown[] = [];
+      await runIn(
+        async () => {
+          const server = new StreamServer(['127.0.0.1', 0], async (conn, addr) => {
+            const first = text(await conn.recv(10));
+            if (first === 'boom') throw new Error(`handler failed for ${addr[0]}`);
+          });
+          await server.start();
+          for (const msg of ['hi', 'boom']) {
+            const c = await createConnection(server.address);
+            await c.sendall(msg);
+            expect((await c.recv(10)).length).toBe(0); // EOF: the server closed its side
+            c.close();
+          }
+          await server.stop();
+        },
+        (e: unknown) => void errors.push(e),
+      );
+      expect(errors).toHaveLength(1);
+      expect((errors[0] as Error).message).toBe('handler failed for 127.0.0.1');
+    });
+
+    it('spawn: n runs at most n handlers; a full pool pauses accepting', async () => {
+      await runIn(async () => {
+        const started: string[] = [];
+        const release: (() => void)[] = [];
+        const server = new StreamServer(['127.0.0.1', 0], async (conn) => {
+          started.push(text(await conn.recv(10)));
+          await conn.recv(10); // until the client closes
+        }, { spawn: 2 });
+        await server.start();
+        const clients: Socket[] = [];
+        for (const name of ['a', 'b', 'c']) {
+          const c = await createConnection(server.address);
+          await c.sendall(name);
+          clients.push(c);
+          release.push(() => c.close());
+        }
+        await sleep(0.05);
+        expect(started).toEqual(['a', 'b']); // 'c' waits in the backlog, unaccepted
+        expect(server.pool!.freeCount()).toBe(0);
+        release[0]!();
+        for (let i = 0; i < 100 && started.length < 3; i++) await sleep(0.01);
+        expect(started).toEqual(['a', 'b', 'c']);
+        await server.stop(0.1);
+      });
+    });
+
+    it('spawn: a Pool instance; stop(timeout) waits for the handlers, then kills them', async () => {
+      await runIn(async () => {
+        const pool = new Pool(10);
+        const finished: string[] = [];
+        const server = new StreamServer(['127.0.0.1', 0], async (conn) => {
+          const what = text(await conn.recv(10));
+          try {
+            await sleep(what === 'quick' ? 0.01 : 10);
+            finished.push(what);
+          } finally {
+            finished.push(`${what} done`);
+          }
+        }, { spawn: pool });
+        expect(server.pool).toBe(pool);
+        await server.start();
+        const quick = await createConnection(server.address);
+        await quick.sendall('quick');
+        const slow = await createConnection(server.address);
+        await slow.sendall('slow');
+        await sleep(0.005);
+        const t0 = now();
+        await server.stop(0.1);
+        expect(finished).toEqual(['quick', 'quick done', 'slow done']); // slow was killed
+        if (mode === 'sim') expect([t0, now()]).toEqual([0.005, 0.105]);
+        else expect(now() - t0).toBeGreaterThanOrEqual(0.09);
+        expect(pool.length).toBe(0);
+      });
+    });
+
+    it('serveForever runs until stop(); killing it stops the server', async () => {
+      await runIn(async () => {
+        const server = new StreamServer(['127.0.0.1', 0], echo);
+        const g = spawn(() => server.serveForever());
+        for (let i = 0; i < 100 && !server.started; i++) await sleep(0.001);
+        expect(server.started).toBe(true);
+        expect(await roundTrip(server.serverPort, 'ping')).toBe('ping');
+        await server.stop();
+        await g.join();
+        expect(g.successful()).toBe(true);
+
+        const server2 = new StreamServer(['127.0.0.1', 0], echo);
+        const g2 = spawn(() => server2.serveForever());
+        for (let i = 0; i < 100 && !server2.started; i++) await sleep(0.001);
+        await g2.kill();
+        expect(server2.started).toBe(false);
+        expect(server2.closed).toBe(true);
+      });
+    });
+
+    it('takes a listening socket; a subclass may override handle; a stopped server restarts', async () => {
+      await runIn(async () => {
+        const s = socket();
+        await s.bind(['127.0.0.1', 0]);
+        await s.listen(5);
+        expect(() => new StreamServer(s, echo, { backlog: 5 })).toThrow(TypeError);
+        class Upper extends StreamServer {
+          override async handle(conn: Socket, _addr: Address): Promise<void> {
+            await conn.sendall(text(await conn.recv(100)).toUpperCase());
+          }
+        }
+        const server = new Upper(s);
+        expect(server.address).toEqual(s.getsockname());
+        await server.start();
+        expect(await roundTrip(server.serverPort, 'shout')).toBe('SHOUT');
+        await server.stop();
+        expect(s.closed).toBe(true);
+        await expect(server.start()).rejects.toThrow(/closed/);
+
+        const byAddress = new StreamServer(['127.0.0.1', 0], echo);
+        await byAddress.start();
+        await byAddress.stop();
+        await byAddress.start();
+        expect(await roundTrip(byAddress.serverPort, 'again')).toBe('again');
+        await byAddress.stop();
+        expect(() => new StreamServer(['127.0.0.1', 0])).toThrow("'handle' must be provided");
+      });
+    });
+  });
+}
