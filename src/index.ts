@@ -9,9 +9,11 @@ export * from './sim/scenario.js';
 export * from './socket/index.js';
 export * from './server/index.js';
 export { MemoryNet, getNet, type Net, type NetStats, type Address, type MemoryNetOptions } from './net/index.js';
+export { TcpNet } from './net/tcp.js';
 
 import { rt } from './core/runtime.js';
 import { MemoryNet } from './net/fabric.js';
+import { TcpNet } from './net/tcp.js';
 
-// The hub's mode picks the network: the in-memory fabric in sim mode (real TCP comes next).
-rt.netFactory = (hub) => new MemoryNet(hub);
+// The hub's mode picks the network: the in-memory fabric in sim mode, node:net in real mode.
+rt.netFactory = (hub) => (hub.mode === 'sim' ? new MemoryNet(hub) : new TcpNet(hub));

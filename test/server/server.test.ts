@@ -3,11 +3,13 @@
  * mode speaking real TCP with plain node:net peers.
  */
 import { describe, it, expect } from 'vitest';
+import * as nodeNet from 'node:net';
 import {
   run,
   spawn,
   sleep,
   getcurrent,
+  getHub,
   joinall,
   socket,
   createConnection,
@@ -18,7 +20,7 @@ import {
   type Mode,
 } from 'geventjs';
 
-const MODES: Mode[] = ['sim'];
+const MODES: Mode[] = ['sim', 'real'];
 const text = (b: Uint8Array): string => new TextDecoder().decode(b);
 const now = (): number => getcurrent().hub.now();
 
@@ -203,3 +205,54 @@ for (const mode of MODES) {
     });
   });
 }
+
+describe('real mode speaks real TCP', () => {
+  it('a StreamServer and clients written with plain node:net talk to each other', async () => {
+    const replies = await run(async () => {
+      const server = new StreamServer(['127.0.0.1', 0], async (conn) => {
+        for (;;) {
+          const data = await conn.recv(1024);
+          if (data.length === 0) return;
+          await conn.sendall(text(data).toUpperCase());
+        }
+      });
+      await server.start();
+      const port = server.serverPort;
+      const oneClient = (msg: string): Promise<string> =>
+        new Promise((resolve, reject) => {
+          const c = nodeNet.connect({ host: '127.0.0.1', port }, () => c.end(msg));
+          let out = '';
+          c.on('data', (d) => (out += d.toString()));
+          c.on('end', () => resolve(out));
+          c.on('error', reject);
+        });
+      const all = await getHub().external(Promise.all(['hello', 'from', 'node'].map(oneClient)));
+      await server.stop();
+      return all;
+    }, { mode: 'real' });
+    expect(replies).toEqual(['HELLO', 'FROM', 'NODE']);
+  });
+
+  it('a geventjs client talks to a plain node:net server', async () => {
+    const server = nodeNet.createServer((s) => s.on('data', (d) => s.end(`got ${d.toString()}`)));
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as nodeNet.AddressInfo).port;
+    try {
+      const reply = await run(async () => {
+        const c = await createConnection(['127.0.0.1', port], { timeout: 5 });
+        await c.sendall('hi');
+        let out = '';
+        for (;;) {
+          const d = await c.recv(100);
+          if (d.length === 0) break;
+          out += text(d);
+        }
+        c.close();
+        return out;
+      }, { mode: 'real' });
+      expect(reply).toBe('got hi');
+    } finally {
+      server.close();
+    }
+  });
+});

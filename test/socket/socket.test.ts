@@ -27,7 +27,7 @@ import {
   type Mode,
 } from 'geventjs';
 
-const MODES: Mode[] = ['sim'];
+const MODES: Mode[] = ['sim', 'real'];
 const text = (b: Uint8Array): string => new TextDecoder().decode(b);
 const now = (): number => getcurrent().hub.now();
 
@@ -124,6 +124,33 @@ for (const mode of MODES) {
         });
         await client.sendall('a'.repeat(100_000));
         expect(await reader.get()).toBe(100_000);
+      });
+    });
+
+    it('sendall waits while the peer does not read, and completes as it reads', async () => {
+      // sim: the 64 KiB window; real: the kernel's buffers come on top, so send more than they hold
+      const size = mode === 'sim' ? 200 * 1024 : 32 * 1024 * 1024;
+      await runIn(async () => {
+        const { client, conn } = await pair();
+        const data = new Uint8Array(size);
+        for (let i = 0; i < size; i++) data[i] = i % 253;
+        let done = false;
+        const sender = spawn(async () => {
+          await client.sendall(data);
+          done = true;
+        });
+        await sleep(0.05);
+        expect(done).toBe(false);
+        const chunks: Uint8Array[] = [];
+        let total = 0;
+        while (total < size) {
+          const d = await conn.recv(1 << 20);
+          chunks.push(d);
+          total += d.length;
+        }
+        await sender.join();
+        expect(done).toBe(true);
+        expect(Buffer.concat(chunks).equals(data)).toBe(true);
       });
     });
 
