@@ -109,13 +109,22 @@ export class Event extends Linkable {
 }
 brand(Event, 'Event');
 
-/** What `AsyncResult.setFrom` reads: a Greenlet, or another AsyncResult. */
+/**
+ * What `AsyncResult.setFrom` reads: a Greenlet, or another AsyncResult.
+ * @example
+ * result.setFrom(otherResult); // copy a value or an error across
+ */
 export interface ResultSource<T> {
   successful(): boolean;
   readonly value: T | unknown;
   readonly exception: unknown;
 }
 
+/**
+ * Options of `AsyncResult.get`.
+ * @example
+ * await result.get({ timeout: 2 }); // Timeout('2 seconds') if nothing was set by then
+ */
 export interface AsyncResultGetOptions {
   /** Wait for the result (default true); with false an unset result raises `Timeout` at once. */
   block?: boolean;

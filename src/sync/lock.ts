@@ -17,7 +17,11 @@ const R_ACQUIRE = internName('Semaphore.acquire');
 const R_SEM_WAIT = internName('Semaphore.wait');
 const R_RLOCK = internName('RLock.acquire');
 
-/** Options of `acquire` and `hold`. */
+/**
+ * Options of `acquire` and `hold`.
+ * @example
+ * if (!(await sem.acquire({ timeout: 0.5 }))) console.log('still busy after 0.5 s');
+ */
 export interface AcquireOptions {
   /** Wait for a permit (default true); with false, return false at once if there is none. */
   blocking?: boolean;
@@ -25,7 +29,12 @@ export interface AcquireOptions {
   timeout?: number | null;
 }
 
-/** What `hold()` returns: releases what it holds when disposed (`using`), once. */
+/**
+ * What `hold()` returns: releases what it holds when disposed (`using`), once.
+ * @example
+ * const held = await lock.hold();
+ * try { await work(); } finally { held.release(); } // the same as `using held = await lock.hold()`
+ */
 export interface Held extends Disposable {
   /** Releases now (same as disposing); later calls do nothing. */
   release(): void;

@@ -21,7 +21,11 @@ const R_POOL_WAIT = internName('Pool.waitAvailable');
 
 type AnyGreenlet = Greenlet<unknown>;
 
-/** Options of `kill` and `killone`. */
+/**
+ * Options of `kill` and `killone`.
+ * @example
+ * await group.kill(GreenletExit, { timeout: 1 }); // give them a second to die
+ */
 export interface GroupKillOptions {
   /** Wait for the greenlets to die (default true). */
   block?: boolean;
@@ -29,7 +33,11 @@ export interface GroupKillOptions {
   timeout?: number | null;
 }
 
-/** Options of `imap` and `imapUnordered`. */
+/**
+ * Options of `imap` and `imapUnordered`.
+ * @example
+ * for await (const page of pool.imap(fetchPage, urls, { maxsize: 4 })) save(page);
+ */
 export interface IMapOptions {
   /**
    * At most this many finished results wait for the reader; beyond that the feeding greenlet stops
@@ -38,7 +46,11 @@ export interface IMapOptions {
   maxsize?: number | null;
 }
 
-/** What `map`, `imap` and friends iterate: a plain iterable, or an async one (a Queue, a generator). */
+/**
+ * What `map`, `imap` and friends iterate: a plain iterable, or an async one (a Queue, a generator).
+ * @example
+ * await pool.map(handle, jobQueue); // a Queue<Job | StopIteration> works as well as an array
+ */
 export type Items<A> = Iterable<A> | AsyncIterable<A>;
 
 function toError(exception: KillException): Error {
@@ -373,7 +385,7 @@ brand(Group, 'Group');
  * @example
  * const pool = new Pool(2);
  * for (const n of [1, 2, 3]) await pool.spawn(sleep, n); // the third spawn waits until t=1
- * await pool.join();                                     // true at t=3 (1 + 2)
+ * await pool.join();                                     // true at t=4 (1 + 3)
  * const squares = await pool.map((x: number) => x * x, [1, 2, 3]); // [1, 4, 9]
  */
 export class Pool extends GroupBase {

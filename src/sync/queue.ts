@@ -30,7 +30,11 @@ const R_CHANNEL_PUT = internName('Channel.put');
  * for await (const x of q) console.log(x); // 1, 2
  */
 export const StopIteration: unique symbol = Symbol.for('geventjs.StopIteration');
-/** The type of the `StopIteration` sentinel. */
+/**
+ * The type of the `StopIteration` sentinel.
+ * @example
+ * const q = new Queue<string | StopIteration>();
+ */
 export type StopIteration = typeof StopIteration;
 
 /**
@@ -60,7 +64,12 @@ export class Full extends Error {
 }
 brand(Full, 'Full');
 
-/** Options of `get` and `peek`. */
+/**
+ * Options of `get` and `peek`.
+ * @example
+ * await q.get({ timeout: 0.5 }); // Empty if nothing comes within half a second
+ * await q.get({ block: false }); // Empty at once if there is nothing (like getNowait, but async)
+ */
 export interface QueueGetOptions {
   /** Wait for an item (default true); with false, raise `Empty` at once if there is none. */
   block?: boolean;
@@ -68,7 +77,11 @@ export interface QueueGetOptions {
   timeout?: number | null;
 }
 
-/** Options of `put`. */
+/**
+ * Options of `put`.
+ * @example
+ * await q.put(item, { timeout: 1 }); // Full if the queue stays full for a second
+ */
 export interface QueuePutOptions {
   /** Wait for room (default true); with false, raise `Full` at once if there is none. */
   block?: boolean;
@@ -110,10 +123,11 @@ function unlockChannel(c: Channel<unknown>): void {
  * `Full` / `Empty`.
  * @example
  * const q = new Queue<string>(2);
- * spawn(async () => { for (const x of ['a', 'b', 'c']) await q.put(x); });
+ * spawn(async () => { for (const x of ['a', 'b', 'c']) await q.put(x); }); // waits for room for 'c'
  * await q.get();                          // 'a'
  * await q.get({ timeout: 1 });            // 'b'
- * q.getNowait();                          // 'c' (the producer got in once there was room)
+ * await q.get();                          // 'c': the producer got in when main blocked
+ * q.qsize();                              // 0
  * await q.get({ timeout: 0.5 });          // throws Empty at virtual time 0.5
  */
 export class Queue<T = unknown> implements AsyncIterable<Exclude<T, StopIteration>> {
@@ -460,7 +474,11 @@ export class LifoQueue<T = unknown> extends JoinableQueue<T> {
 }
 brand(LifoQueue, 'LifoQueue');
 
-/** Orders two items of a `PriorityQueue`: negative if `a` comes first. */
+/**
+ * Orders two items of a `PriorityQueue`: negative if `a` comes first.
+ * @example
+ * const byDeadline: Compare<{ at: number }> = (a, b) => a.at - b.at;
+ */
 export type Compare<T> = (a: T, b: T) => number;
 
 function typeName(x: unknown): string {

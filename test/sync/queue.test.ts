@@ -868,3 +868,21 @@ describe('Channel', () => {
     expect(a.hub.traceHash()).toBe(b.hub.traceHash());
   });
 });
+
+describe('real mode', () => {
+  it('a get timeout runs on the real clock, and a put from another greenlet wakes a getter', async () => {
+    const { hub } = simHub({ mode: 'real' });
+    const [timedOut, elapsed, got] = await hub.run(async () => {
+      const q = new Queue<string>();
+      const start = getHub().now();
+      const err = await thrown(() => q.get({ timeout: 0.02 }));
+      const waited = getHub().now() - start;
+      spawnLater(0.01, () => q.put('late'));
+      return [err instanceof Empty, waited, await q.get({ timeout: 1 })];
+    });
+    expect(timedOut).toBe(true);
+    expect(elapsed).toBeGreaterThanOrEqual(0.02);
+    expect(elapsed).toBeLessThan(1);
+    expect(got).toBe('late');
+  });
+});
