@@ -74,6 +74,15 @@ export abstract class Linkable {
     return this.links.push(g);
   }
 
+  /**
+   * Makes a running notification pass also wake the links added so far: gevent's "arrived while
+   * waiting" — a greenlet that waits on a ready object during its pass is woken by that same pass.
+   * @internal
+   */
+  extendPass(): void {
+    if (this.hub.notifier === this) this.finalSeq = this.links.lastSeq;
+  }
+
   /** @internal Called by the hub's dispatcher: notifies until one greenlet is switched into or the pass ends. */
   stepNotify(hub: Hub): void {
     const links = this.links;
