@@ -23,12 +23,15 @@ function notifying(l: Linkable): boolean {
 
 /**
  * Joins the end of the notification pass of a ready linkable (gevent #1520): a greenlet that calls
- * `wait()` while earlier waiters are being woken runs after them, not before.
+ * `wait()` while earlier waiters are being woken runs after them, not before — in the same pass, ahead
+ * of callbacks queued meanwhile, as in gevent.
  */
 function joinPass(l: Linkable, reason: number, what: string): Promise<boolean> {
   const hub = l.hub;
   const g = hub.currentForPark(what);
-  return parkOnLinkable(hub, g, l, reason, Infinity);
+  g.parkNode = l.addWaiter(g);
+  l.extendPass();
+  return hub.park(g, reason, l) as Promise<boolean>;
 }
 
 /**

@@ -131,6 +131,29 @@ describe('Event', () => {
     expect(results).toEqual([1, 2, 3]);
   });
 
+  it('a woken waiter that waits again on the still-set event is woken by the same pass, before queued callbacks (gevent 22.10)', async () => {
+    const { hub } = simHub();
+    const log: string[] = [];
+    await hub.run(async () => {
+      const e = new Event();
+      const waiter = async (n: number) => {
+        await e.wait();
+        log.push(`w${n} woke`);
+        if (n === 0) {
+          spawn(() => log.push('spawned ran'));
+          await e.wait();
+          log.push('w0 again');
+        }
+      };
+      const gs = [0, 1, 2].map((n) => spawn(waiter, n));
+      await sleep(0.01);
+      e.set();
+      await wait(gs);
+      await sleep(0);
+    });
+    expect(log).toEqual(['w0 woke', 'w1 woke', 'w2 woke', 'w0 again', 'spawned ran']);
+  });
+
   it('a waiter that clears the event and waits again is not woken by the same pass (gevent #771)', async () => {
     const { hub } = simHub();
     const { out, say } = logger();
