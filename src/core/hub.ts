@@ -8,7 +8,7 @@
  * macrotask in between — so a simulated second costs only the work inside it.
  */
 import { rt, env, getHub, defaultHub } from './runtime.js';
-import { Timer, TimerHeap, TIMER_DUE, TIMER_IDLE, PRIORITY_DEFAULT, type HubCallback } from './timers.js';
+import { Timer, TimerHeap, TIMER_DUE, TIMER_IDLE, PRIORITY_DEFAULT, SEQ_SPAN, type HubCallback, type TimerLike } from './timers.js';
 import { Random } from './random.js';
 import { Trace, defineKind, internName, nameOf } from './trace.js';
 import { LoopExit, GreenletExit, errorName, codedError, type BlockedGreenlet } from './errors.js';
@@ -134,6 +134,8 @@ export class Hub {
 
   /** Hub time in integer nanoseconds (virtual in sim mode, since the hub's start in real mode). @internal */
   clock = 0.5;
+  /** Counts changes of the virtual clock (a small integer, cheap to compare on every switch). @internal */
+  epoch = 0;
   /** The greenlet the hub switched into and that has not blocked since; null while the hub decides. @internal */
   running: Greenlet<unknown> | null = null;
   /** A linkable in the middle of a notification pass. @internal */
@@ -150,7 +152,8 @@ export class Hub {
   private seq = 0;
   private idCounter = 0;
   private readonly timers = new TimerHeap();
-  private due: (Timer | undefined)[] = [];
+  private due: (TimerLike | undefined)[] = [];
+  private dueCount = 0;
   private dueIndex = 0;
   // the FIFO callback queue, a ring of (fn, arg) pairs
   private qFn: (HubCallback | undefined)[] = new Array<undefined>(1024);
@@ -447,8 +450,9 @@ export class Hub {
       g.parkNode = null;
       node.list?.remove(node);
     }
+    if (g.index !== TIMER_IDLE) this.cancelTimer(g);
     const t = g.timer;
-    if (t !== null && t.index !== TIMER_IDLE) this.cancelTimer(t);
+    if (t !== null && t !== g && t.index !== TIMER_IDLE) this.cancelTimer(t);
     const cleanup = g.parkCleanup;
     if (cleanup !== null) {
       g.parkCleanup = null;
@@ -471,7 +475,7 @@ export class Hub {
     const rej = g.rej;
     if (rej === null) return false;
     const reason = g.parkReason;
-    if ((reason === R_SLEEP && (g.timer === null || !g.timer.active)) || reason === R_IDLE || reason === R_WAIT_ALL) {
+    if ((reason === R_SLEEP && g.index === TIMER_IDLE) || reason === R_IDLE || reason === R_WAIT_ALL) {
       this.dropQueuedWake(g);
     }
     this.unpark(g);
@@ -503,13 +507,14 @@ export class Hub {
     }
     this.running = g;
     if (this.mode === 'sim') {
-      if (g.spinAt !== this.clock) {
-        g.spinAt = this.clock;
+      if (g.spinEpoch !== this.epoch) {
+        g.spinEpoch = this.epoch;
         g.spins = 0;
       } else if (++g.spins >= SPIN_LIMIT) {
         // a loop that never sleeps: charge it virtual time so timers can fire under it
         g.spins = 0;
         this.clock += SPIN_CHARGE_NS;
+        this.epoch++;
         this.forcePoll = true;
         this.trace.record(K_CHARGE, this.clock, -1, g.id, 0);
       }
@@ -577,19 +582,17 @@ export class Hub {
   }
 
   /** Schedules timer `t` to fire `ns` nanoseconds from now. @internal */
-  addTimer(t: Timer, ns: number, priority: number): void {
+  addTimer(t: TimerLike, ns: number, priority: number): void {
     if (t.index !== TIMER_IDLE) this.cancelTimer(t);
     if (this.mode === 'real') this.updateRealClock();
-    t.deadline = this.clock + ns;
-    t.priority = priority;
-    t.seq = ++this.seq;
-    if (t.deadline === Infinity) return; // never fires
-    this.timers.push(t);
+    const deadline = this.clock + ns;
+    if (deadline === Infinity) return; // never fires
+    this.timers.push(t, deadline, priority * SEQ_SPAN + ++this.seq);
     if (this.running === null && !this.dispatching) this.kick();
   }
 
   /** Cancels timer `t` if it is scheduled or due. @internal */
-  cancelTimer(t: Timer): void {
+  cancelTimer(t: TimerLike): void {
     if (t.index >= 0) this.timers.remove(t);
     else t.index = TIMER_IDLE; // due in the current batch: the batch skips it
   }
@@ -608,10 +611,9 @@ export class Hub {
     if (ns === 0) {
       this.schedule(wakeSleeper, g);
     } else if (ns !== Infinity) {
-      let t = g.timer;
-      if (t === null) t = g.timer = new Timer(wakeSleeper, g);
-      else t.fn = wakeSleeper;
-      this.addTimer(t, ns, PRIORITY_DEFAULT);
+      // the greenlet is its own timer: waking it touches one object
+      g.fn = wakeSleeper;
+      this.addTimer(g, ns, PRIORITY_DEFAULT);
     }
     return this.park(g, R_SLEEP) as Promise<void>;
   }
@@ -635,15 +637,9 @@ export class Hub {
 
   /** Arms `g`'s timer to wake it with `false` after `ns`. @internal */
   armWaitTimer(g: Greenlet<unknown>, ns: number): void {
-    let t = g.timer;
-    if (t === null) t = g.timer = new Timer(wakeTimedOut, g);
-    else t.fn = wakeTimedOut;
-    if (ns === 0) {
-      // a zero timeout still lets ready callbacks run first, as gevent's timer at "now" does
-      this.addTimer(t, 0, PRIORITY_DEFAULT);
-    } else {
-      this.addTimer(t, ns, PRIORITY_DEFAULT);
-    }
+    // (a zero timeout still lets ready callbacks run first, as gevent's timer at "now" does)
+    g.fn = wakeTimedOut;
+    this.addTimer(g, ns, PRIORITY_DEFAULT);
   }
 
   /** @internal `idle()`: wakes when the callback queue is empty, before time moves on. */
@@ -782,7 +778,7 @@ export class Hub {
         notifier.stepNotify(this);
         continue;
       }
-      if (this.dueIndex < this.due.length) {
+      if (this.dueIndex < this.dueCount) {
         const t = this.due[this.dueIndex]!;
         this.due[this.dueIndex++] = undefined;
         if (t.index === TIMER_DUE) {
@@ -829,9 +825,9 @@ export class Hub {
       this.updateRealClock();
       this.lastRealPoll = rt.host.now();
     }
-    let top = heap.peek();
+    let top = heap.topDeadline();
     if (!hasCallbacks) {
-      if (this.idleWaiters.length > 0 && (top === undefined || top.deadline > this.clock)) {
+      if (this.idleWaiters.length > 0 && top > this.clock) {
         for (const g of this.idleWaiters.splice(0)) {
           g.parkCleanup = null;
           this.schedule(wakeSleeper, g);
@@ -839,36 +835,39 @@ export class Hub {
         return true;
       }
       // a wait() timeout does not keep the hub busy (gevent's hub.join arms its timer with ref=False)
-      if (top === undefined || (this.drainWaiters.length > 0 && top.deadline > this.clock && this.onlyDrainTimers())) {
+      if (top === Infinity || (this.drainWaiters.length > 0 && top > this.clock && this.onlyDrainTimers())) {
         return this.onEmpty();
       }
-      if (top.deadline > this.clock) {
+      if (top > this.clock) {
         if (this.mode === 'sim') {
-          this.clock = top.deadline;
+          this.clock = top;
+          this.epoch++;
         } else {
-          this.armRealTimer(top.deadline);
+          this.armRealTimer(top);
           this.releaseTurn();
           return false;
         }
       }
     }
+    // all timers due now fire in this pass (timers started meanwhile wait for the next), as libev does
     const due = this.due;
-    due.length = 0;
-    this.dueIndex = 0;
+    let n = 0;
     const now = this.clock;
-    while (top !== undefined && top.deadline <= now) {
-      heap.pop();
-      top.index = TIMER_DUE;
-      due.push(top);
-      top = heap.peek();
+    while (top <= now) {
+      const t = heap.pop()!;
+      t.index = TIMER_DUE;
+      due[n++] = t;
+      top = heap.topDeadline();
     }
+    this.dueCount = n;
+    this.dueIndex = 0;
     return true;
   }
 
   /** Whether every scheduled timer is the timeout of a `wait()` with no objects. */
   private onlyDrainTimers(): boolean {
     let n = 0;
-    for (const g of this.drainWaiters) if (g.timer !== null && g.timer.index >= 0) n++;
+    for (const g of this.drainWaiters) if (g.index >= 0) n++;
     return n === this.timers.size;
   }
 
@@ -876,8 +875,8 @@ export class Hub {
   private onEmpty(): boolean {
     if (this.mode === 'real' && this.externalSources > 0) {
       // an open socket may still wake someone: wait() is not drained yet, but its timeout still runs
-      const top = this.timers.peek();
-      if (top !== undefined) this.armRealTimer(top.deadline);
+      const top = this.timers.topDeadline();
+      if (top !== Infinity) this.armRealTimer(top);
       this.releaseTurn();
       return false;
     }

@@ -21,8 +21,8 @@ export type Link = Greenlet<unknown> | LinkCallback<never>;
 export abstract class Linkable {
   /** The hub this object belongs to (the current hub when it was created). */
   readonly hub: Hub;
-  /** @internal */
-  readonly links = new LinkedList<Link>();
+  /** Created on first use: most greenlets are never linked to. */
+  private linkList: LinkedList<Link> | null = null;
   private notifyQueued = false;
   private finalSeq = 0;
   /** False for objects whose notification stops once they are no longer ready (semaphores). */
@@ -30,6 +30,11 @@ export abstract class Linkable {
 
   constructor(hub?: Hub) {
     this.hub = hub ?? getHub();
+  }
+
+  /** The links, FIFO. @internal */
+  get links(): LinkedList<Link> {
+    return (this.linkList ??= new LinkedList<Link>());
   }
 
   /** Whether waiting on this object would return at once. */
@@ -53,17 +58,17 @@ export abstract class Linkable {
 
   /** Removes a link added with `rawlink`. */
   unlink(callback: LinkCallback<this>): void {
-    this.links.removeValue(callback as Link);
+    this.linkList?.removeValue(callback as Link);
   }
 
   /** Number of links (waiting greenlets and callbacks). */
   linkcount(): number {
-    return this.links.size;
+    return this.linkList === null ? 0 : this.linkList.size;
   }
 
   /** Queues a notification pass if the object is ready and someone waits. @internal */
   protected checkAndNotify(): void {
-    if (!this.notifyQueued && this.links.size > 0 && this.ready()) {
+    if (!this.notifyQueued && this.linkList !== null && this.linkList.size > 0 && this.ready()) {
       this.notifyQueued = true;
       this.hub.schedule(beginNotify, this);
     }

@@ -25,15 +25,27 @@ export const TIMER_DUE = -2;
 /** In the heap. */
 export const TIMER_SCHEDULED = 0;
 
-const SEQ_SPAN = 2 ** 44;
+/** Span of sequence numbers within one priority: the heap's second key is priority * SEQ_SPAN + seq. */
+export const SEQ_SPAN = 2 ** 44;
 
-export class Timer {
-  deadline = 0.5; // initialised as a double: time fields must never start as small integers (V8)
-  priority = 0;
-  seq = 0;
-  /** TIMER_IDLE, TIMER_DUE or TIMER_SCHEDULED (>= 0). */
-  index = TIMER_IDLE;
+/**
+ * What the heap holds: a callback and its argument, plus the heap's bookkeeping. A `Timer` is one;
+ * a `Greenlet` is another (it is its own timer for `sleep` and timeouts, so waking a sleeper touches
+ * one object).
+ */
+export interface TimerLike {
+  /** TIMER_IDLE, TIMER_DUE or TIMER_SCHEDULED. */
+  index: number;
   /** Bumped whenever the timer is (re)scheduled or cancelled; heap entries with an older one are stale. */
+  gen: number;
+  fn: HubCallback;
+  arg: unknown;
+  /** Scheduled (or due) and not yet fired or cancelled. */
+  readonly active: boolean;
+}
+
+export class Timer implements TimerLike {
+  index = TIMER_IDLE;
   gen = 0;
   fn: HubCallback;
   arg: unknown;
@@ -41,7 +53,6 @@ export class Timer {
     this.fn = fn;
     this.arg = arg;
   }
-  /** Scheduled (or due) and not yet fired or cancelled. */
   get active(): boolean {
     return this.index !== TIMER_IDLE;
   }
@@ -51,7 +62,7 @@ export class TimerHeap {
   private dl = new Float64Array(256);
   private key = new Float64Array(256);
   private gens = new Float64Array(256);
-  private items: (Timer | undefined)[] = new Array<undefined>(256);
+  private items: (TimerLike | undefined)[] = new Array<undefined>(256);
   /** entries in the arrays, stale ones included */
   private n = 0;
   /** live timers */
@@ -62,7 +73,7 @@ export class TimerHeap {
   }
 
   /** The earliest live timer, or undefined. */
-  peek(): Timer | undefined {
+  peek(): TimerLike | undefined {
     while (this.n > 0) {
       const t = this.items[0]!;
       if (t.gen === this.gens[0] && t.index === TIMER_SCHEDULED) return t;
@@ -71,7 +82,13 @@ export class TimerHeap {
     return undefined;
   }
 
-  push(t: Timer): void {
+  /** The deadline of the earliest live timer (Infinity when there is none). */
+  topDeadline(): number {
+    return this.peek() === undefined ? Infinity : this.dl[0]!;
+  }
+
+  /** Schedules `t` at `deadline` (ns) with second key `key` (priority * SEQ_SPAN + sequence). */
+  push(t: TimerLike, d: number, k: number): void {
     if (this.n === this.dl.length) {
       if (this.n >= 1024 && this.n > 2 * this.live) this.compact();
       if (this.n === this.dl.length) this.grow();
@@ -79,8 +96,6 @@ export class TimerHeap {
     t.gen++;
     t.index = TIMER_SCHEDULED;
     this.live++;
-    const d = t.deadline;
-    const k = t.priority * SEQ_SPAN + t.seq;
     const g = t.gen;
     const dl = this.dl, key = this.key, gens = this.gens, items = this.items;
     let i = this.n++;
@@ -101,7 +116,7 @@ export class TimerHeap {
   }
 
   /** Removes and returns the earliest live timer; its state becomes TIMER_IDLE. */
-  pop(): Timer | undefined {
+  pop(): TimerLike | undefined {
     const t = this.peek();
     if (t === undefined) return undefined;
     this.removeTop();
@@ -111,7 +126,7 @@ export class TimerHeap {
   }
 
   /** Cancels a scheduled timer (its entry goes stale). */
-  remove(t: Timer): void {
+  remove(t: TimerLike): void {
     if (t.index !== TIMER_SCHEDULED) return;
     t.index = TIMER_IDLE;
     t.gen++;
@@ -185,17 +200,17 @@ export class TimerHeap {
 
   /** Rebuilds the heap from its live entries. */
   private compact(): void {
-    const live: Timer[] = [];
+    const live: [TimerLike, number, number][] = [];
     for (let i = 0; i < this.n; i++) {
       const t = this.items[i]!;
-      if (t.gen === this.gens[i] && t.index === TIMER_SCHEDULED) live.push(t);
+      if (t.gen === this.gens[i] && t.index === TIMER_SCHEDULED) live.push([t, this.dl[i]!, this.key[i]!]);
       this.items[i] = undefined;
     }
     this.n = 0;
     this.live = 0;
-    for (const t of live) {
+    for (const [t, d, k] of live) {
       t.gen--; // push bumps it again
-      this.push(t);
+      this.push(t, d, k);
     }
   }
 }
