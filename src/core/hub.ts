@@ -825,7 +825,7 @@ export class Hub {
       this.updateRealClock();
       this.lastRealPoll = rt.host.now();
     }
-    let top = heap.topDeadline();
+    const top = heap.topDeadline();
     if (!hasCallbacks) {
       if (this.idleWaiters.length > 0 && top > this.clock) {
         for (const g of this.idleWaiters.splice(0)) {
@@ -853,11 +853,11 @@ export class Hub {
     const due = this.due;
     let n = 0;
     const now = this.clock;
-    while (top <= now) {
-      const t = heap.pop()!;
+    for (;;) {
+      const t = heap.popDue(now);
+      if (t === undefined) break;
       t.index = TIMER_DUE;
       due[n++] = t;
-      top = heap.topDeadline();
     }
     this.dueCount = n;
     this.dueIndex = 0;

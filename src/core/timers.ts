@@ -115,6 +115,23 @@ export class TimerHeap {
     items[i] = t;
   }
 
+  /**
+   * Removes and returns the earliest live timer if it is due by `now`, else undefined. Looks at no
+   * timer object that is not due (so the next sleeper's cache lines stay cold until it wakes).
+   */
+  popDue(now: number): TimerLike | undefined {
+    while (this.n > 0 && this.dl[0]! <= now) {
+      const t = this.items[0]!;
+      this.removeTop();
+      if (t.gen === this.gensTop && t.index === TIMER_SCHEDULED) {
+        t.index = TIMER_IDLE;
+        this.live--;
+        return t;
+      }
+    }
+    return undefined;
+  }
+
   /** Removes and returns the earliest live timer; its state becomes TIMER_IDLE. */
   pop(): TimerLike | undefined {
     const t = this.peek();
@@ -144,7 +161,11 @@ export class TimerHeap {
     this.live = 0;
   }
 
+  /** The generation of the entry removeTop() took off last. */
+  private gensTop = 0;
+
   private removeTop(): void {
+    this.gensTop = this.gens[0]!;
     const last = --this.n;
     const items = this.items;
     if (last === 0) {

@@ -119,12 +119,8 @@ export class Trace {
   private readonly fa: number[] = [];
   private readonly fb: number[] = [];
   private readonly fs: (string | Uint8Array | undefined)[] = [];
-  // the ring of recent events
-  private readonly rk = new Int32Array(RING);
-  private readonly rt = new Float64Array(RING);
-  private readonly rg = new Int32Array(RING);
-  private readonly ra = new Float64Array(RING);
-  private readonly rb = new Float64Array(RING);
+  // the ring of recent events: (kind, t, g, a, b) per slot, side by side
+  private readonly ring = new Float64Array(RING * 5);
   private readonly rs: (string | Uint8Array | undefined)[] = new Array<undefined>(RING);
   private listeners: TraceListener[] | null = null;
 
@@ -167,12 +163,14 @@ export class Trace {
     this.mix((a | 0) ^ Math.imul(b | 0, 0x85ebca6b));
     if (typeof s === 'string') this.mix(hashString(s));
     const i = this.count++ & (RING - 1);
-    this.rk[i] = kind;
-    this.rt[i] = tNs;
-    this.rg[i] = g;
-    this.ra[i] = a;
-    this.rb[i] = b;
-    this.rs[i] = s;
+    const ring = this.ring;
+    const j = i * 5;
+    ring[j] = kind;
+    ring[j + 1] = tNs;
+    ring[j + 2] = g;
+    ring[j + 3] = a;
+    ring[j + 4] = b;
+    if (s !== undefined || this.rs[i] !== undefined) this.rs[i] = s;
     if (this.full) {
       this.fk.push(kind);
       this.ft.push(tNs);
@@ -217,7 +215,8 @@ export class Trace {
     const out: TraceEvent[] = [];
     for (let j = total - k; j < total; j++) {
       const i = j & (RING - 1);
-      out.push(materialise(j, this.rk[i]!, this.rt[i]!, this.rg[i]!, this.ra[i]!, this.rb[i]!, this.rs[i]));
+      const r = this.ring;
+      out.push(materialise(j, r[i * 5]!, r[i * 5 + 1]!, r[i * 5 + 2]!, r[i * 5 + 3]!, r[i * 5 + 4]!, this.rs[i]));
     }
     return out;
   }
