@@ -10,8 +10,9 @@
  *
  * Differences from the in-memory network: `bind` only records the address (Node binds when it listens
  * or connects, so `EADDRINUSE` surfaces at `listen`, and `getsockname` after `bind(port 0)` says 0
- * until then); Node accepts connections as fast as they come, so the backlog bounds only the kernel's
- * queue; a send is taken while Node's write buffer holds less than the window (64 KiB) — the kernel's
+ * until then); Node accepts connections as fast as its loop polls, and the kernel's queue is at least
+ * Node's default 511 whatever `listen` asks (a full kernel queue makes Linux drop handshakes and stall
+ * clients for seconds), so the backlog does not limit real mode; a send is taken while Node's write buffer holds less than the window (64 KiB) — the kernel's
  * buffers come on top; `''` binds 127.0.0.1, not every interface (say '0.0.0.0' for that).
  */
 import * as nodeNet from 'node:net';
@@ -32,6 +33,8 @@ const ESTABLISHED = 5;
 const CLOSED = 6;
 
 const EMPTY = new Uint8Array(0);
+/** Node's default listen backlog: the least real mode asks the kernel for. */
+const NODE_BACKLOG = 511;
 
 /**
  * Real TCP for a real-mode hub (`hub.net`).
@@ -179,7 +182,10 @@ export class TcpSocket implements NetSocket {
     server.listen({
       host: this.bindHost === '' ? LOOPBACK : this.bindHost,
       port: this.bindPort,
-      backlog: Math.max(0, Math.floor(backlog)),
+      // Node accepts every queued connection as soon as its loop polls, so the kernel's queue only has
+      // to absorb a burst between two polls; with a tiny one (the tutorial's listen(5)) Linux drops
+      // the handshakes of a burst and those clients stall for 1, 2, 4… s. Ask for at least Node's default.
+      backlog: Math.max(NODE_BACKLOG, Math.floor(backlog)),
       exclusive: true,
     });
     return false;
