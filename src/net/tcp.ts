@@ -397,7 +397,7 @@ export class TcpSocket implements NetSocket {
 
   localAddress(): Address {
     if (this.local !== null) return [this.local[0], this.local[1]];
-    if (this.state === BOUND || this.state === LISTEN_PENDING) return [this.bindHost === '' ? '0.0.0.0' : this.bindHost, this.bindPort];
+    if (this.state === BOUND || this.state === LISTEN_PENDING) return [this.bindHost === '' ? LOOPBACK : this.bindHost, this.bindPort];
     return ['0.0.0.0', 0];
   }
 

@@ -74,8 +74,21 @@ function checkTimeout(seconds: unknown): number | null {
   return seconds;
 }
 
+/** UTF-8 bytes of `s`: a plain loop for short ASCII strings (TextEncoder costs more than it saves there). */
+function encodeString(s: string): Uint8Array {
+  const n = s.length;
+  if (n > 256) return encoder.encode(s);
+  const out = new Uint8Array(n);
+  for (let i = 0; i < n; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 0x80) return encoder.encode(s);
+    out[i] = c;
+  }
+  return out;
+}
+
 function toBytes(data: unknown): Uint8Array {
-  if (typeof data === 'string') return encoder.encode(data);
+  if (typeof data === 'string') return encodeString(data);
   if (data instanceof Uint8Array) return data;
   if (ArrayBuffer.isView(data)) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
   throw new TypeError(`a bytes-like object or a string is required, not ${data === null ? 'null' : typeof data}`);
@@ -88,7 +101,14 @@ function toBytes(data: unknown): Uint8Array {
  * Differences from gevent: blocking calls return Promises (await them); data is `Uint8Array` (strings
  * are sent as UTF-8); errors are Node-style `Error`s with `code` (`ECONNREFUSED`, `ECONNRESET`,
  * `EPIPE`, `EADDRINUSE`, `EBADF`, and `ETIMEDOUT` with message `timed out` where gevent raises
- * `socket.timeout`); only `AF_INET` / `SOCK_STREAM`.
+ * `socket.timeout`); only `AF_INET` / `SOCK_STREAM`; `fileno()` is a number within the network, not
+ * an OS descriptor.
+ *
+ * Sim mode and real mode differ where Node does: in real mode `bind` only records the address (Node
+ * binds when listening or connecting, so `EADDRINUSE` comes from `listen`, and `getsockname` after
+ * `bind` with port 0 says 0 until then), `''` binds 127.0.0.1 rather than every interface, the listen
+ * backlog does not limit anything (Node accepts as fast as its loop polls), and the kernel's buffers
+ * add to the 64 KiB window before a sender waits.
  * @example
  * const s = socket(AF_INET, SOCK_STREAM);
  * await s.connect(['127.0.0.1', 8080]);
