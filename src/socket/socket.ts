@@ -60,7 +60,11 @@ export function setdefaulttimeout(seconds: number | null): void {
   defaultTimeout = checkTimeout(seconds);
 }
 
-/** The timeout new sockets start with (`null`: blocking). */
+/**
+ * The timeout new sockets start with (`null`: blocking).
+ * @example
+ * getdefaulttimeout(); // null unless setdefaulttimeout was called
+ */
 export function getdefaulttimeout(): number | null {
   return defaultTimeout;
 }

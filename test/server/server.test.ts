@@ -233,6 +233,27 @@ describe('real mode speaks real TCP', () => {
     expect(replies).toEqual(['HELLO', 'FROM', 'NODE']);
   });
 
+  it('a greenlet waiting in accept is not LoopExit in real mode: a real client may still come', async () => {
+    const peer = await run(async () => {
+      const s = socket();
+      await s.bind(['127.0.0.1', 0]);
+      await s.listen(5);
+      const port = s.getsockname()[1];
+      // nothing in the hub will ever connect; a plain node:net client does, 20 ms later
+      const timer = setTimeout(() => nodeNet.connect({ host: '127.0.0.1', port }).on('connect', function (this: nodeNet.Socket) {
+        this.end();
+      }), 20);
+      try {
+        const [conn, addr] = await s.accept();
+        conn.close();
+        return addr;
+      } finally {
+        clearTimeout(timer);
+      }
+    }, { mode: 'real' });
+    expect(peer[0]).toBe('127.0.0.1');
+  });
+
   it('a geventjs client talks to a plain node:net server', async () => {
     const server = nodeNet.createServer((s) => s.on('data', (d) => s.end(`got ${d.toString()}`)));
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
