@@ -23,6 +23,8 @@ const enum GState {
 
 const R_JOIN = internName('Greenlet.join');
 const R_GET = internName('Greenlet.get');
+/** The "reason" of a greenlet's first switch: it was waiting to start. */
+const R_START = internName('start');
 const NO_ERROR = internName('');
 
 /** Something `kill` can throw: an error instance, or an error class to instantiate. */
@@ -73,11 +75,12 @@ export class Greenlet<T = unknown> extends Linkable implements TimerLike {
   /** @internal */ parkCleanup: ((g: Greenlet<unknown>) => void) | null = null;
   /** @internal */ spinEpoch = -1;
   /** @internal */ spins = 0;
-  /** @internal */ parkReason = 0;
+  /** @internal */ parkReason = R_START;
   /** @internal */ detached: Error | null = null;
   /** Small per-hub number; `main` is 0. */
   readonly id: number;
-  /** @internal */ parkSince = 0.5;
+  /** Index of this greenlet's numbers in the hub's typed arrays (its park time). @internal */
+  readonly slot: number;
   /** The timer of this greenlet's blocking calls: the greenlet itself (a `TimerLike`). @internal */
   timer: TimerLike | null;
   private givenName: string | null;
@@ -110,6 +113,7 @@ export class Greenlet<T = unknown> extends Linkable implements TimerLike {
     this.body = fn;
     this.args = args.length === 0 ? NO_ARGS : args;
     this.id = init !== null ? init.id : hub.nextGreenletId();
+    this.slot = hub.allocSlot();
     this.givenName = init !== null ? init.name : null;
     this.parent = init !== null ? init.parent : currentGreenletOf(hub);
     hub.registerGreenlet(this as Greenlet<unknown>, this.parent);

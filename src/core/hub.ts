@@ -8,7 +8,7 @@
  * macrotask in between — so a simulated second costs only the work inside it.
  */
 import { rt, env, getHub, defaultHub } from './runtime.js';
-import { Timer, TimerHeap, TIMER_DUE, TIMER_IDLE, PRIORITY_DEFAULT, SEQ_SPAN, type HubCallback, type TimerLike } from './timers.js';
+import { Timer, TimerHeap, TIMER_DUE, TIMER_IDLE, PRIORITY_DEFAULT, PRIORITY_TIMEOUT, SEQ_SPAN, type HubCallback, type TimerLike } from './timers.js';
 import { Random } from './random.js';
 import { Trace, defineKind, internName, nameOf } from './trace.js';
 import { LoopExit, GreenletExit, errorName, codedError, type BlockedGreenlet } from './errors.js';
@@ -57,7 +57,7 @@ export interface RunOptions {
 
 // Trace kinds of the core.
 /** @internal */ export const K_SPAWN = defineKind('spawn', { a: ['parent', 'g'], s: 'name' });
-/** @internal */ export const K_SWITCH = defineKind('switch');
+/** @internal */ export const K_SWITCH = defineKind('switch', { a: ['reason', 'name'] });
 /** @internal */ export const K_PARK = defineKind('park', { a: ['reason', 'name'] });
 /** @internal */ export const K_THROW = defineKind('throw', { a: ['error', 'name'] });
 /** @internal */ export const K_EXIT = defineKind('exit', { a: ['ok', 'int'], b: ['error', 'name'] });
@@ -149,6 +149,14 @@ export class Hub {
   starting: Greenlet<unknown> | null = null;
 
   private state = State.New;
+  /** The loop must not run: the hub is not running, or (sim) an adopted promise is pending. */
+  private halted = true;
+  /** mode === 'sim', as a field read on every switch */
+  private readonly sim: boolean;
+  /** Park times by greenlet slot (kept out of the greenlet objects: a double field there is boxed). @internal */
+  parkTimes = new Float64Array(64);
+  private readonly freeSlots: number[] = [];
+  private slotCount = 0;
   private seq = 0;
   private idCounter = 0;
   private readonly timers = new TimerHeap();
@@ -199,6 +207,7 @@ export class Hub {
       throw new TypeError(`mode must be 'sim' or 'real', got ${JSON.stringify(mode)}`);
     }
     this.mode = mode;
+    this.sim = mode === 'sim';
     const seedText = env('GEVENTJS_SEED');
     const seed = options.seed ?? (seedText !== undefined && seedText !== '' ? Number(seedText) : 1);
     this.random = new Random(seed);
@@ -291,6 +300,7 @@ export class Hub {
       this.runReject = rej;
     });
     this.state = State.Running;
+    this.updateHalted();
     this.trace.record(K_RUN, this.clock, -1, this.seed % 2147483647, 0, this.mode);
     // nothing runs before both main and the deadline are in place (a kick would run the loop, and time, at once)
     this.holdKicks++;
@@ -321,10 +331,16 @@ export class Hub {
   external<T>(promise: PromiseLike<T>): Promise<T> {
     const g = this.currentForPark('external()');
     const serial = ++g.parkSerial;
-    if (this.mode === 'sim') this.frozen++;
+    if (this.mode === 'sim') {
+      this.frozen++;
+      this.updateHalted();
+    }
     else this.externalSources++;
     const settle = (ok: boolean, v: unknown): void => {
-      if (this.mode === 'sim') this.frozen--;
+      if (this.mode === 'sim') {
+        this.frozen--;
+        this.updateHalted();
+      }
       else this.externalSources--;
       if (this.state === State.Closed || g.parkSerial !== serial || g.res === null) return;
       g.externalResult = v;
@@ -338,6 +354,28 @@ export class Hub {
       (e) => settle(false, e),
     );
     return this.park(g, R_EXTERNAL) as Promise<T>;
+  }
+
+  private updateHalted(): void {
+    this.halted = this.frozen > 0 || this.state === State.Closed || this.state === State.New;
+  }
+
+  /** Greenlet slots index per-greenlet numbers kept in typed arrays (park times). @internal */
+  allocSlot(): number {
+    const free = this.freeSlots.pop();
+    if (free !== undefined) return free;
+    const slot = this.slotCount++;
+    if (slot === this.parkTimes.length) {
+      const bigger = new Float64Array(slot * 2);
+      bigger.set(this.parkTimes);
+      this.parkTimes = bigger;
+    }
+    return slot;
+  }
+
+  /** @internal */
+  freeSlot(slot: number): void {
+    this.freeSlots.push(slot);
   }
 
   /** Counts an outside source (a real socket with a waiting greenlet) that may wake a greenlet. @internal */
@@ -407,8 +445,9 @@ export class Hub {
     g.rej = slotRej;
     g.parkReason = reason;
     g.parkTarget = target;
-    g.parkSince = this.clock;
-    this.trace.record(K_PARK, this.clock, g.id, reason, 0);
+    this.parkTimes[g.slot] = this.clock;
+    // not hashed: the switch that ends this park carries the reason (kept in the full list for timelines)
+    if (this.trace.observed) this.trace.note(K_PARK, this.clock, g.id, reason, 0);
     if (this.running === g) {
       this.running = null;
       if (rt.current === g) rt.current = null;
@@ -421,6 +460,7 @@ export class Hub {
   /** @internal A greenlet finished (value or error); links notify through the callback queue. */
   greenletDone(g: Greenlet<unknown>): void {
     this.greenlets.delete(g);
+    this.freeSlot(g.slot);
     if (this.running === g) {
       this.running = null;
       if (rt.current === g) rt.current = null;
@@ -450,9 +490,7 @@ export class Hub {
       g.parkNode = null;
       node.list?.remove(node);
     }
-    if (g.index !== TIMER_IDLE) this.cancelTimer(g);
-    const t = g.timer;
-    if (t !== null && t !== g && t.index !== TIMER_IDLE) this.cancelTimer(t);
+    if (g.index !== TIMER_IDLE) this.cancelTimer(g); // a greenlet is its own timer
     const cleanup = g.parkCleanup;
     if (cleanup !== null) {
       g.parkCleanup = null;
@@ -506,7 +544,7 @@ export class Hub {
       throw new Error(`geventjs internal error: switch into ${g.name} while ${this.running.name} runs`);
     }
     this.running = g;
-    if (this.mode === 'sim') {
+    if (this.sim) {
       if (g.spinEpoch !== this.epoch) {
         g.spinEpoch = this.epoch;
         g.spins = 0;
@@ -523,7 +561,7 @@ export class Hub {
         rt.host.macrotask(this.watchFn);
       }
     }
-    this.trace.record(K_SWITCH, this.clock, g.id, 0, 0);
+    this.trace.record(K_SWITCH, this.clock, g.id, g.parkReason, 0);
     if (g === this.main && this.implicitMain) {
       // module-level code runs outside the turn: other hubs may take theirs meanwhile
       rt.current = null;
@@ -639,7 +677,7 @@ export class Hub {
   armWaitTimer(g: Greenlet<unknown>, ns: number): void {
     // (a zero timeout still lets ready callbacks run first, as gevent's timer at "now" does)
     g.fn = wakeTimedOut;
-    this.addTimer(g, ns, PRIORITY_DEFAULT);
+    this.addTimer(g, ns, PRIORITY_TIMEOUT); // a blocking call's timeout is a gevent Timeout
   }
 
   /** @internal `idle()`: wakes when the callback queue is empty, before time moves on. */
@@ -698,7 +736,7 @@ export class Hub {
     list.sort((a, b) => (a === this.main ? -1 : b === this.main ? 1 : 0));
     for (const g of list) {
       if (g.res === null) continue;
-      blocked.push({ greenlet: g.name, waitingOn: describeWait(g), since: g.parkSince / NS });
+      blocked.push({ greenlet: g.name, waitingOn: describeWait(g), since: this.parkTimes[g.slot]! / NS });
     }
     return new LoopExit(blocked);
   }
@@ -745,11 +783,15 @@ export class Hub {
     if (this.dispatching) return;
     this.dispatching = true;
     try {
-      this.loop();
-    } catch (e) {
-      // an internal invariant broke: report it loudly, and fail the run rather than hang
-      this.reportError(e, null);
-      this.fail(e);
+      for (;;) {
+        try {
+          this.loop();
+          return;
+        } catch (e) {
+          // a callback threw (they are the hub's own, or a user's link): report it and go on
+          this.reportError(e, null);
+        }
+      }
     } finally {
       this.dispatching = false;
     }
@@ -758,11 +800,7 @@ export class Hub {
   private loop(): void {
     for (;;) {
       if (this.running !== null) return;
-      if (this.state === State.Closed || this.state === State.New) {
-        this.releaseTurn();
-        return;
-      }
-      if (this.frozen > 0) {
+      if (this.halted) {
         this.releaseTurn();
         return;
       }
@@ -783,7 +821,7 @@ export class Hub {
         this.due[this.dueIndex++] = undefined;
         if (t.index === TIMER_DUE) {
           t.index = TIMER_IDLE;
-          this.call(t.fn, t.arg);
+          t.fn(t.arg);
         }
         continue;
       }
@@ -794,8 +832,8 @@ export class Hub {
         this.qFn[head] = undefined;
         this.qArg[head] = undefined;
         this.qHead = (head + 1) & this.qMask;
-        this.call(fn, arg);
-        if (this.mode === 'real' && ++this.callbacksSincePoll >= 64) {
+        fn(arg);
+        if (!this.sim && ++this.callbacksSincePoll >= 64) {
           this.callbacksSincePoll = 0;
           if (rt.host.now() - this.lastRealPoll >= REAL_POLL_MS) this.forcePoll = true;
         }
@@ -803,14 +841,6 @@ export class Hub {
       }
       this.forcePoll = false;
       if (!this.poll()) return;
-    }
-  }
-
-  private call(fn: HubCallback, arg: unknown): void {
-    try {
-      fn(arg);
-    } catch (e) {
-      this.reportError(e, null);
     }
   }
 
@@ -935,6 +965,7 @@ export class Hub {
     );
     this.trace.record(K_FOREIGN, this.clock, g.id, 0, 0);
     g.detached = err;
+    this.freeSlot(g.slot);
     this.running = null;
     if (rt.current === g) rt.current = null;
     this.greenlets.delete(g);
@@ -983,6 +1014,7 @@ export class Hub {
   private completeRun(): void {
     if (this.state === State.Closed) return;
     this.state = State.Closed;
+    this.updateHalted();
     if (this.shutdownTimer !== null) this.cancelTimer(this.shutdownTimer);
     this.timers.clear();
     this.qHead = this.qTail = 0;
@@ -1033,6 +1065,7 @@ export class Hub {
     this.main = g;
     this.implicitMain = true;
     this.state = State.Running;
+    this.updateHalted();
     this.running = g;
     this.trace.record(K_RUN, this.clock, -1, this.seed % 2147483647, 0, this.mode);
   }

@@ -23,10 +23,11 @@ export abstract class Linkable {
   readonly hub: Hub;
   /** Created on first use: most greenlets are never linked to. */
   private linkList: LinkedList<Link> | null = null;
-  private notifyQueued = false;
-  private finalSeq = 0;
-  /** False for objects whose notification stops once they are no longer ready (semaphores). */
-  protected notifyAll = true;
+  /**
+   * False for objects whose notification stops once they are no longer ready (semaphores). A default
+   * on the prototype (true), so most objects carry no field for it.
+   */
+  declare protected notifyAll: boolean;
 
   constructor(hub?: Hub) {
     this.hub = hub ?? getHub();
@@ -68,8 +69,9 @@ export abstract class Linkable {
 
   /** Queues a notification pass if the object is ready and someone waits. @internal */
   protected checkAndNotify(): void {
-    if (!this.notifyQueued && this.linkList !== null && this.linkList.size > 0 && this.ready()) {
-      this.notifyQueued = true;
+    const list = this.linkList;
+    if (list !== null && !list.notifyQueued && list.size > 0 && this.ready()) {
+      list.notifyQueued = true;
       this.hub.schedule(beginNotify, this);
     }
   }
@@ -85,7 +87,7 @@ export abstract class Linkable {
    * @internal
    */
   extendPass(): void {
-    if (this.hub.notifier === this) this.finalSeq = this.links.lastSeq;
+    if (this.hub.notifier === this) this.links.finalSeq = this.links.lastSeq;
   }
 
   /** @internal Called by the hub's dispatcher: notifies until one greenlet is switched into or the pass ends. */
@@ -93,7 +95,7 @@ export abstract class Linkable {
     const links = this.links;
     for (;;) {
       const node = links.head;
-      if (node === null || node.seq > this.finalSeq || (!this.notifyAll && !this.ready())) {
+      if (node === null || node.seq > links.finalSeq || (!this.notifyAll && !this.ready())) {
         hub.notifier = null;
         // something may have arrived, or become ready again, while we were switching
         this.checkAndNotify();
@@ -117,14 +119,17 @@ export abstract class Linkable {
 
   /** @internal */
   beginNotify(): void {
-    this.notifyQueued = false;
-    this.finalSeq = this.links.lastSeq;
+    const links = this.links;
+    links.notifyQueued = false;
+    links.finalSeq = links.lastSeq;
     // like gevent, a pass once queued wakes every link of a notify-all object even if it is no longer
     // ready (Event set() then clear() at once); semaphore-like objects stop as soon as they are not
-    if (this.links.size === 0 || (!this.notifyAll && !this.ready())) return;
+    if (links.size === 0 || (!this.notifyAll && !this.ready())) return;
     this.hub.notifier = this;
   }
 }
+
+(Linkable.prototype as unknown as { notifyAll: boolean }).notifyAll = true;
 
 function beginNotify(l: Linkable): void {
   l.beginNotify();

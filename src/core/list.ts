@@ -19,6 +19,10 @@ export class LinkedList<T> {
   tail: ListNode<T> | null = null;
   size = 0;
   private seq = 0;
+  /** A notification pass over this list is queued (kept here, not on every linkable). @internal */
+  notifyQueued = false;
+  /** The pass notifies nodes up to this sequence number. @internal */
+  finalSeq = 0;
 
   push(value: T): ListNode<T> {
     const node = new ListNode(value, ++this.seq);

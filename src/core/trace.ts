@@ -111,6 +111,8 @@ export class Trace {
   private h2 = 0x7f4a7c15 | 0;
   private lastT = -1.5;
   private count = 0;
+  /** Events in the list (hashed ones and notes): the `seq` of the next one. */
+  private listed = 0;
   private readonly full: boolean;
   // the full list, column-wise
   private readonly fk: number[] = [];
@@ -131,6 +133,11 @@ export class Trace {
   /** Whether the full event list is kept. */
   get keepsAll(): boolean {
     return this.full;
+  }
+
+  /** Whether anyone looks at individual events (the full list is kept, or a listener subscribed). */
+  get observed(): boolean {
+    return this.full || this.listeners !== null;
   }
 
   /** Number of events recorded. */
@@ -180,8 +187,31 @@ export class Trace {
       this.fs.push(s);
     }
     if (this.listeners !== null) {
-      const ev = materialise(this.count - 1, kind, tNs, g, a, b, s);
+      const ev = materialise(this.listed++, kind, tNs, g, a, b, s);
       for (const l of this.listeners) l(ev);
+    } else {
+      this.listed++;
+    }
+  }
+
+  /**
+   * Adds an event to the full list and the listeners only — not to the hash or the ring. For events
+   * whose content a hashed event repeats (a park's reason travels in the switch that ends it).
+   */
+  note(kind: number, tNs: number, g: number, a: number, b: number, s?: string | Uint8Array): void {
+    if (this.full) {
+      this.fk.push(kind);
+      this.ft.push(tNs);
+      this.fg.push(g);
+      this.fa.push(a);
+      this.fb.push(b);
+      this.fs.push(s);
+    }
+    if (this.listeners !== null) {
+      const ev = materialise(this.listed++, kind, tNs, g, a, b, s);
+      for (const l of this.listeners) l(ev);
+    } else {
+      this.listed++;
     }
   }
 

@@ -196,18 +196,19 @@ describe('trace events', () => {
     };
     expect(events.map((e) => e.seq)).toEqual(events.map((_, i) => i));
     // main (g 0) spawns Greenlet-1, parks in join; Greenlet-1 runs, parks in sleep; at t=1 it is
-    // switched into, exits, and main is switched into again and exits
+    // switched into, exits, and main is switched into again and exits. Each switch names what the
+    // greenlet was waiting on (park events are listed for timelines; the hash covers the switches)
     expect(events.map(brief)).toEqual([
       { t: 0, kind: 'run', g: -1, seed: 1, mode: 'sim' },
       { t: 0, kind: 'spawn', g: 0, parent: -1, name: 'main' },
-      { t: 0, kind: 'switch', g: 0 },
+      { t: 0, kind: 'switch', g: 0, reason: 'start' },
       { t: 0, kind: 'spawn', g: 1, parent: 0, name: 'Greenlet-1' },
       { t: 0, kind: 'park', g: 0, reason: 'Greenlet.join' },
-      { t: 0, kind: 'switch', g: 1 },
+      { t: 0, kind: 'switch', g: 1, reason: 'start' },
       { t: 0, kind: 'park', g: 1, reason: 'sleep' },
-      { t: 1, kind: 'switch', g: 1 },
+      { t: 1, kind: 'switch', g: 1, reason: 'sleep' },
       { t: 1, kind: 'exit', g: 1, ok: 1, error: '' },
-      { t: 1, kind: 'switch', g: 0 },
+      { t: 1, kind: 'switch', g: 0, reason: 'Greenlet.join' },
       { t: 1, kind: 'exit', g: 0, ok: 1, error: '' },
     ]);
   });
