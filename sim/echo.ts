@@ -123,7 +123,7 @@ async function client(serverIp: string, port: number, messages: number, tally: T
 export default defineScenario({
   name: 'echo',
   description: "the gevent tutorial's echo server with N clients (threads in the tutorial, greenlets here)",
-  options: { clients: 500, messages: 100, backlog: 5, latency: 0, verbose: false as boolean, port: 8080, host: '127.0.0.1' as string },
+  options: { clients: 500, messages: 100, backlog: 5, latency: 0, verbose: false, port: 8080, host: '127.0.0.1' },
   // everything runs on one host, so the latency option is the loopback latency (sim mode only)
   hubOptions: (o) => ({ loopbackLatency: o.latency }),
   async run(o, hub) {

@@ -781,6 +781,40 @@ export class Hub {
 
   private dispatch(): void {
     if (this.dispatching) return;
+    // Fast path (sim): no callback queued, no notification pass or timer batch in flight, and the
+    // next timer is the only one due at its instant — fire it directly (usually a sleeper's wake).
+    if (
+      this.running === null &&
+      this.sim &&
+      this.qHead === this.qTail &&
+      this.notifier === null &&
+      this.dueIndex >= this.dueCount &&
+      !this.halted &&
+      !this.forcePoll &&
+      this.sinceYield < YIELD_EVERY &&
+      this.idleWaiters.length === 0 &&
+      this.drainWaiters.length === 0
+    ) {
+      const heap = this.timers;
+      const top = heap.topDeadline();
+      if (top !== Infinity && heap.secondDeadline() > top) {
+        if (top > this.clock) {
+          this.clock = top;
+          this.epoch++;
+        }
+        const t = heap.popDue(top)!;
+        this.sinceYield++;
+        this.dispatching = true;
+        try {
+          t.fn(t.arg);
+        } catch (e) {
+          this.reportError(e, null);
+        } finally {
+          this.dispatching = false;
+        }
+        if (this.running !== null) return;
+      }
+    }
     this.dispatching = true;
     try {
       for (;;) {

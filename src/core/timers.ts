@@ -87,6 +87,20 @@ export class TimerHeap {
     return this.peek() === undefined ? Infinity : this.dl[0]!;
   }
 
+  /**
+   * A lower bound of the second-earliest deadline after a `topDeadline()` call (stale entries count):
+   * when it is greater than the top's, the top is the only timer due at its instant.
+   */
+  secondDeadline(): number {
+    const n = this.n;
+    if (n <= 1) return Infinity;
+    const dl = this.dl;
+    let m = dl[1]!;
+    const end = n < 5 ? n : 5;
+    for (let j = 2; j < end; j++) if (dl[j]! < m) m = dl[j]!;
+    return m;
+  }
+
   /** Schedules `t` at `deadline` (ns) with second key `key` (priority * SEQ_SPAN + sequence). */
   push(t: TimerLike, d: number, k: number): void {
     if (this.n === this.dl.length) {

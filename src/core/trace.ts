@@ -50,17 +50,17 @@ interface Registry {
   kinds: KindDef[];
   kindByName: Map<string, number>;
   names: Map<number, string>;
+  /** Kind hashes by code, for the hot path; shared, since a hub of one copy records kinds of another. */
+  kindHashes: Int32Array;
 }
 const regHolder = globalThis as unknown as Record<symbol, Registry | undefined>;
-const registry: Registry = (regHolder[REG_KEY] ??= { kinds: [], kindByName: new Map(), names: new Map() });
+const registry: Registry = (regHolder[REG_KEY] ??= { kinds: [], kindByName: new Map(), names: new Map(), kindHashes: new Int32Array(64) });
 
-// Kind hashes by code, for the hot path (the registry may have been filled by another copy).
-let kindHashes = new Int32Array(64);
 function syncKindHashes(): void {
-  if (kindHashes.length < registry.kinds.length) kindHashes = new Int32Array(registry.kinds.length * 2);
-  registry.kinds.forEach((k, i) => (kindHashes[i] = k.hash | 0));
+  if (registry.kindHashes.length < registry.kinds.length) registry.kindHashes = new Int32Array(registry.kinds.length * 2);
+  const hashes = registry.kindHashes;
+  registry.kinds.forEach((k, i) => (hashes[i] = k.hash | 0));
 }
-syncKindHashes();
 
 /**
  * Declares an event kind and returns its code. Declaring the same name twice returns the same code.
@@ -166,7 +166,7 @@ export class Trace {
       this.mix(Math.floor(tNs / 4294967296) | 0);
     }
     // two words per event: (kind, greenlet) and (a, b)
-    this.mix(kindHashes[kind]! ^ Math.imul(g, 0x9e3779b1));
+    this.mix(registry.kindHashes[kind]! ^ Math.imul(g, 0x9e3779b1));
     this.mix((a | 0) ^ Math.imul(b | 0, 0x85ebca6b));
     if (typeof s === 'string') this.mix(hashString(s));
     const i = this.count++ & (RING - 1);

@@ -12,6 +12,9 @@ import { rt } from '../core/runtime.js';
 /** Values a scenario option may take (what a `--name value` flag can carry). */
 export type OptionValue = number | string | boolean;
 
+/** Widens literal defaults (`false`, `'egon'`, `5`) to their types, so options can be overridden. */
+export type WidenOptions<O> = { [K in keyof O]: O[K] extends boolean ? boolean : O[K] extends number ? number : O[K] extends string ? string : O[K] };
+
 export interface ScenarioDefinition<O extends Record<string, OptionValue>, S> {
   /** Short name, used in reports and replay commands. */
   name: string;
@@ -20,15 +23,21 @@ export interface ScenarioDefinition<O extends Record<string, OptionValue>, S> {
   /** Defaults of every option; flags such as `--clients 500` override them, typed like the default. */
   options: O;
   /** Hub options derived from the scenario's options (network latency, …). */
-  hubOptions?: (options: O) => HubOptions;
+  hubOptions?: (options: WidenOptions<O>) => HubOptions;
   /** The scenario itself: runs as the main greenlet; returns a plain JSON summary; throws on failure. */
-  run(options: O, hub: Hub): S | Promise<S>;
+  run(options: WidenOptions<O>, hub: Hub): S | Promise<S>;
 }
 
 const SCENARIO = Symbol.for('geventjs.scenario');
 
-export type Scenario<O extends Record<string, OptionValue> = Record<string, OptionValue>, S = unknown> =
-  Readonly<ScenarioDefinition<O, S>> & { readonly [SCENARIO]: true };
+/** A scenario, as `defineScenario` returns it: its options typed wide (`boolean`, not `false`). */
+export type Scenario<O extends Record<string, OptionValue> = Record<string, OptionValue>, S = unknown> = Readonly<{
+  name: string;
+  description?: string;
+  options: O;
+  hubOptions?: (options: O) => HubOptions;
+  run(options: O, hub: Hub): S | Promise<S>;
+}> & { readonly [SCENARIO]: true };
 
 /**
  * Declares a scenario; make it the module's default export.
@@ -42,7 +51,7 @@ export type Scenario<O extends Record<string, OptionValue> = Record<string, Opti
  *   },
  * });
  */
-export function defineScenario<O extends Record<string, OptionValue>, S>(definition: ScenarioDefinition<O, S>): Scenario<O, S> {
+export function defineScenario<O extends Record<string, OptionValue>, S>(definition: ScenarioDefinition<O, S>): Scenario<WidenOptions<O>, S> {
   if (typeof definition !== 'object' || definition === null) throw new TypeError('defineScenario() needs an object');
   if (typeof definition.name !== 'string' || definition.name === '') throw new TypeError('a scenario needs a name');
   if (typeof definition.run !== 'function') throw new TypeError(`scenario ${definition.name}: run must be a function`);
@@ -52,7 +61,7 @@ export function defineScenario<O extends Record<string, OptionValue>, S>(definit
       throw new TypeError(`scenario ${definition.name}: option ${k} must default to a number, string or boolean`);
     }
   }
-  return Object.freeze({ ...definition, options: Object.freeze({ ...options }), [SCENARIO]: true as const });
+  return Object.freeze({ ...definition, options: Object.freeze({ ...options }), [SCENARIO]: true as const }) as unknown as Scenario<WidenOptions<O>, S>;
 }
 
 /** Whether `x` is a scenario made by `defineScenario` (by any copy of geventjs). */
