@@ -48,6 +48,12 @@ export interface HubOptions extends NetworkOptions {
   reporter?: Reporter;
   /** Seconds greenlets still alive when main returns get to finish after GreenletExit (default 1). */
   shutdownTimeout?: number;
+  /**
+   * Sim mode: take the ready callbacks (wakes, starts, notifications) and the timers due at one
+   * instant in an order drawn from the seeded PRNG instead of FIFO (madsim-style), to explore
+   * interleavings. Off by default: gevent's order is FIFO.
+   */
+  perturb?: boolean;
 }
 
 export interface RunOptions {
@@ -153,6 +159,7 @@ export class Hub {
   private halted = true;
   /** mode === 'sim', as a field read on every switch */
   private readonly sim: boolean;
+  private readonly perturb: boolean;
   /** Park times by greenlet slot (kept out of the greenlet objects: a double field there is boxed). @internal */
   parkTimes = new Float64Array(64);
   private readonly freeSlots: number[] = [];
@@ -208,6 +215,7 @@ export class Hub {
     }
     this.mode = mode;
     this.sim = mode === 'sim';
+    this.perturb = this.sim && options.perturb === true;
     const seedText = env('GEVENTJS_SEED');
     const seed = options.seed ?? (seedText !== undefined && seedText !== '' ? Number(seedText) : 1);
     this.random = new Random(seed);
@@ -861,6 +869,7 @@ export class Hub {
       }
       const head = this.qHead;
       if (head !== this.qTail && !this.forcePoll) {
+        if (this.perturb) this.shuffleHead();
         const fn = this.qFn[head]!;
         const arg = this.qArg[head];
         this.qFn[head] = undefined;
@@ -925,7 +934,29 @@ export class Hub {
     }
     this.dueCount = n;
     this.dueIndex = 0;
+    if (this.perturb && n > 1) {
+      for (let i = n - 1; i > 0; i--) {
+        const j = this.random.int(i + 1);
+        const t = due[i];
+        due[i] = due[j];
+        due[j] = t;
+      }
+    }
     return true;
+  }
+
+  /** Perturbed scheduling: swaps a randomly drawn ready callback to the head of the queue. */
+  private shuffleHead(): void {
+    const len = (this.qTail - this.qHead) & this.qMask;
+    if (len < 2) return;
+    const j = (this.qHead + this.random.int(len)) & this.qMask;
+    const h = this.qHead;
+    const fn = this.qFn[h];
+    const arg = this.qArg[h];
+    this.qFn[h] = this.qFn[j];
+    this.qArg[h] = this.qArg[j];
+    this.qFn[j] = fn;
+    this.qArg[j] = arg;
   }
 
   /** Whether every scheduled timer is the timeout of a `wait()` with no objects. */
