@@ -14,11 +14,19 @@ import type { ListNode } from './list.js';
 import type { Link } from './linkable.js';
 import { Timeout } from './timeout.js';
 
+/** A greenlet's state; everything from `Dead` on is dead. (One small integer: no extra fields.) */
 const enum GState {
   New,
   Scheduled,
   Started,
+  /** Finished after its body ran; `outcome` is the value. */
   Dead,
+  /** Failed after its body ran; `outcome` is the error. */
+  DeadFailed,
+  /** Killed before its body ever ran (by GreenletExit); `outcome` is the exit. */
+  DeadUnstarted,
+  /** Killed before its body ever ran, by another error; `outcome` is the error. */
+  DeadUnstartedFailed,
 }
 
 const R_JOIN = internName('Greenlet.join');
@@ -69,36 +77,32 @@ export class Greenlet<T = unknown> extends Linkable implements TimerLike {
   /** The timer callback (not the body: that is `body`). @internal */
   fn: HubCallback = noopCallback;
   /** @internal */ arg: unknown;
-  /** @internal */ res: ((v: unknown) => void) | null = null;
-  /** @internal */ rej: ((e: unknown) => void) | null = null;
+  /**
+   * Resolves the blocking call the greenlet is parked in (null when not parked). Errors are thrown in
+   * by resolving it with a rejected promise, so a park keeps one resolving function, not two.
+   * @internal
+   */
+  res: ((v: unknown) => void) | null = null;
   /** @internal */ parkNode: ListNode<Link> | null = null;
   /** @internal */ parkCleanup: ((g: Greenlet<unknown>) => void) | null = null;
   /** @internal */ spinEpoch = -1;
   /** @internal */ spins = 0;
   /** @internal */ parkReason = R_START;
-  /** @internal */ detached: Error | null = null;
+  private gstate = GState.New;
   /** Small per-hub number; `main` is 0. */
   readonly id: number;
   /** Index of this greenlet's numbers in the hub's typed arrays (its park time). @internal */
   readonly slot: number;
-  /** The timer of this greenlet's blocking calls: the greenlet itself (a `TimerLike`). @internal */
-  timer: TimerLike | null;
-  private givenName: string | null;
   /** The greenlet that spawned this one (null for main and for greenlets created outside any). */
   readonly parent: Greenlet<unknown> | null;
   /** The function the greenlet runs. */
   readonly body: Body<T>;
   /** Its arguments. */
   readonly args: readonly unknown[];
-
-  private gstate = GState.New;
-  private result: T | GreenletExit | undefined = undefined;
-  private error: unknown = null;
-  private startTimer: Timer | null = null;
-  /** @internal */ parkTarget: unknown = undefined;
-  /** @internal */ parkSerial = 0;
-  /** @internal */ externalResult: unknown = undefined;
-  /** @internal */ externalOk = false;
+  /** The value or the error, once dead. */
+  private outcome: unknown = undefined;
+  /** What the greenlet is parked on (for reports); before it starts, its `startLater` timer. @internal */
+  parkTarget: unknown = undefined;
   /** Count of parties waiting for this greenlet's error (get, linkException, joinall raiseError). @internal */
   errorWatchers = 0;
 
@@ -109,12 +113,11 @@ export class Greenlet<T = unknown> extends Linkable implements TimerLike {
     super(hub);
     if (typeof fn !== 'function') throw new TypeError(`Greenlet: fn must be a function, got ${typeof fn}`);
     this.arg = this;
-    this.timer = this;
     this.body = fn;
     this.args = args.length === 0 ? NO_ARGS : args;
     this.id = init !== null ? init.id : hub.nextGreenletId();
     this.slot = hub.allocSlot();
-    this.givenName = init !== null ? init.name : null;
+    if (init !== null) hub.nameGreenlet(this as Greenlet<unknown>, init.name);
     this.parent = init !== null ? init.parent : currentGreenletOf(hub);
     hub.registerGreenlet(this as Greenlet<unknown>, this.parent);
   }
@@ -136,10 +139,15 @@ export class Greenlet<T = unknown> extends Linkable implements TimerLike {
 
   /** `Greenlet-N` unless set. */
   get name(): string {
-    return this.givenName ?? `Greenlet-${this.id}`;
+    return this.hub.greenletName(this as Greenlet<unknown>) ?? `Greenlet-${this.id}`;
   }
   set name(value: string) {
-    this.givenName = String(value);
+    this.hub.nameGreenlet(this as Greenlet<unknown>, String(value));
+  }
+
+  /** The timer of this greenlet's blocking calls: the greenlet itself. @internal */
+  get timer(): TimerLike {
+    return this;
   }
 
   /** As a timer: scheduled or due. @internal */
@@ -149,17 +157,22 @@ export class Greenlet<T = unknown> extends Linkable implements TimerLike {
 
   /** True once the greenlet has finished (returned, raised, or was killed). */
   ready(): boolean {
-    return this.gstate === GState.Dead;
+    return this.gstate >= GState.Dead;
+  }
+
+  /** @internal Dead, or detached for awaiting a foreign promise: it may not block any more. */
+  get finished(): boolean {
+    return this.gstate >= GState.Dead;
   }
 
   /** True if it finished without an error (a kill by GreenletExit counts as success). */
   successful(): boolean {
-    return this.gstate === GState.Dead && this.error === null;
+    return this.gstate === GState.Dead || this.gstate === GState.DeadUnstarted;
   }
 
   /** True once the greenlet has finished and will not run again. */
   get dead(): boolean {
-    return this.gstate === GState.Dead;
+    return this.gstate >= GState.Dead;
   }
 
   /** True if the greenlet has been started (scheduled or running) and is not dead. */
@@ -169,31 +182,34 @@ export class Greenlet<T = unknown> extends Linkable implements TimerLike {
 
   /** True if its body has begun to run. @internal */
   get hasRun(): boolean {
-    return this.gstate === GState.Started || (this.gstate === GState.Dead && this.ranBody);
+    return this.gstate === GState.Started || this.gstate === GState.Dead;
   }
-  private ranBody = false;
 
   /** The return value once finished; the GreenletExit instance after a kill; undefined before. */
   get value(): T | GreenletExit | undefined {
-    return this.result;
+    return this.gstate === GState.Dead || this.gstate === GState.DeadUnstarted ? (this.outcome as T | GreenletExit) : undefined;
   }
 
   /** The error it died with, or null. */
   get exception(): unknown {
-    return this.error;
+    return this.gstate === GState.DeadFailed || this.gstate === GState.DeadUnstartedFailed ? this.outcome : null;
+  }
+
+  /** Whether it died with an error. */
+  private get failed(): boolean {
+    return this.gstate === GState.DeadFailed || this.gstate === GState.DeadUnstartedFailed;
   }
 
   /** @internal */
   markStarted(): void {
     this.gstate = GState.Started;
-    this.ranBody = true;
   }
 
   /** @internal */
-  markFinished(value: T | GreenletExit | undefined, error: unknown): void {
-    this.gstate = GState.Dead;
-    this.result = value;
-    this.error = error;
+  markFinished(outcome: unknown, failed: boolean): void {
+    const ran = this.gstate === GState.Started;
+    this.gstate = ran ? (failed ? GState.DeadFailed : GState.Dead) : failed ? GState.DeadUnstartedFailed : GState.DeadUnstarted;
+    this.outcome = outcome;
   }
 
   override describe(): string {
@@ -222,7 +238,8 @@ export class Greenlet<T = unknown> extends Linkable implements TimerLike {
     if (this.gstate !== GState.New) return this;
     const ns = toNs(seconds);
     this.gstate = GState.Scheduled;
-    const t = (this.startTimer = new Timer(startGreenlet, this));
+    const t = new Timer(startGreenlet, this);
+    this.parkTarget = t;
     this.hub.addTimer(t, ns, PRIORITY_DEFAULT);
     return this;
   }
@@ -230,7 +247,6 @@ export class Greenlet<T = unknown> extends Linkable implements TimerLike {
   /** @internal Runs the body (called by the hub, with this greenlet entered). */
   runBody(): void {
     this.gstate = GState.Started;
-    this.ranBody = true;
     let r: unknown;
     try {
       r = this.body(...this.args);
@@ -239,29 +255,40 @@ export class Greenlet<T = unknown> extends Linkable implements TimerLike {
       return;
     }
     if (r !== null && (typeof r === 'object' || typeof r === 'function') && typeof (r as PromiseLike<T>).then === 'function') {
-      void settleBody(this as Greenlet<unknown>, r as PromiseLike<unknown>);
+      // Shared handlers, no closures per greenlet: the body's promise settles while its greenlet is
+      // the running one (its last code ran, or the call it returned woke it), so rt.current is it.
+      (r as PromiseLike<T>).then(bodyReturned, bodyThrew);
     } else {
       this.die(r as T, null, false);
     }
   }
 
-  /** @internal */
-  finishBody(value: unknown, error: unknown, failed: boolean): void {
+  /**
+   * @internal Sim mode: the greenlet awaited a promise the hub does not own. It dies with `error` now
+   * (joiners wake); if its promise ever settles, its next blocking call throws the error again.
+   */
+  detachWith(error: Error): void {
+    this.die(undefined, error, true);
+  }
+
+  /** @internal The body returned (or threw). */
+  finish(value: unknown, error: unknown, failed: boolean): void {
     this.die(value as T | undefined, error, failed);
   }
 
   private die(value: T | undefined, error: unknown, failed: boolean): void {
-    if (this.gstate === GState.Dead || this.detached !== null) return;
+    if (this.gstate >= GState.Dead) return;
     const hub = this.hub;
     if (failed && error instanceof GreenletExit) {
-      this.markFinished(error, null);
+      this.markFinished(error, false);
     } else if (failed) {
-      this.markFinished(undefined, error);
+      this.markFinished(error, true);
     } else {
-      this.markFinished(value, null);
+      this.markFinished(value, false);
     }
-    hub.trace.record(K_EXIT, hub.clock, this.id, failed && !(error instanceof GreenletExit) ? 0 : 1, this.error === null ? NO_ERROR : errorCode(this.error));
-    if (this.error !== null && this.errorWatchers === 0) hub.reportError(this.error, this as Greenlet<unknown>);
+    const bad = this.failed;
+    hub.trace.record(K_EXIT, hub.clock, this.id, bad ? 0 : 1, bad ? errorCode(this.outcome) : NO_ERROR);
+    if (bad && this.errorWatchers === 0) hub.reportError(this.outcome, this as Greenlet<unknown>);
     this.checkAndNotify();
     hub.greenletDone(this as Greenlet<unknown>);
   }
@@ -273,7 +300,7 @@ export class Greenlet<T = unknown> extends Linkable implements TimerLike {
    * look at `ready()`, `value`, `exception` afterwards.
    */
   join(timeout?: number | null): Promise<void> {
-    if (this.gstate === GState.Dead) return Promise.resolve();
+    if (this.gstate >= GState.Dead) return Promise.resolve();
     return this.hub.waitOn(this, R_JOIN, timeout) as Promise<unknown> as Promise<void>;
   }
 
@@ -282,7 +309,7 @@ export class Greenlet<T = unknown> extends Linkable implements TimerLike {
    * With `block: false` on a running greenlet, or after `timeout` seconds, throws `Timeout`.
    */
   async get(options: GetOptions = {}): Promise<T> {
-    if (this.gstate !== GState.Dead) {
+    if (this.gstate < GState.Dead) {
       if (options.block === false) throw new Timeout();
       this.errorWatchers++;
       try {
@@ -292,8 +319,8 @@ export class Greenlet<T = unknown> extends Linkable implements TimerLike {
         this.errorWatchers--;
       }
     }
-    if (this.error !== null) throw this.error;
-    return this.result as T;
+    if (this.failed) throw this.outcome;
+    return this.outcome as T;
   }
 
   // ------------------------------------------------------------------ killing
@@ -307,7 +334,7 @@ export class Greenlet<T = unknown> extends Linkable implements TimerLike {
    * await g.kill(new Error('stop'), { block: false });
    */
   async kill(exception: KillException = GreenletExit, options: KillOptions = {}): Promise<void> {
-    if (this.gstate === GState.Dead) return;
+    if (this.gstate >= GState.Dead) return;
     this.killNoWait(toError(exception));
     if (options.block !== false) await this.join(options.timeout);
   }
@@ -315,11 +342,9 @@ export class Greenlet<T = unknown> extends Linkable implements TimerLike {
   /** @internal Kill without waiting. */
   killNoWait(exception: Error): void {
     switch (this.gstate) {
-      case GState.Dead:
-        return;
       case GState.New:
       case GState.Scheduled: {
-        if (this.startTimer !== null) this.hub.cancelTimer(this.startTimer);
+        if (this.parkTarget instanceof Timer) this.hub.cancelTimer(this.parkTarget);
         // never ran: dies at once, links still fire
         this.die(undefined, exception, true);
         return;
@@ -330,6 +355,8 @@ export class Greenlet<T = unknown> extends Linkable implements TimerLike {
         this.hub.schedule(throwKill, { g: this, exception });
         return;
       }
+      default: // dead
+        return;
     }
   }
 
@@ -387,16 +414,23 @@ const NO_ARGS: readonly unknown[] = Object.freeze([]);
 
 function noopCallback(): void {}
 
-/** Waits for an async body; one async frame instead of two closures per greenlet. */
-async function settleBody(g: Greenlet<unknown>, r: PromiseLike<unknown>): Promise<void> {
-  let value: unknown;
-  try {
-    value = await r;
-  } catch (e) {
-    g.finishBody(undefined, e, true);
-    return;
-  }
-  g.finishBody(value, null, false);
+
+/**
+ * The greenlet whose async body just settled: the running one, not parked. (A greenlet detached for
+ * awaiting a foreign promise in sim mode settles outside any run: rt.current is null then, and its
+ * end is ignored, as the rest of it is.)
+ */
+function settledGreenlet(): Greenlet<unknown> | null {
+  const g = rt.current;
+  return g !== null && g.res === null && g.hub.running === g && !g.dead ? g : null;
+}
+
+function bodyReturned(value: unknown): void {
+  settledGreenlet()?.finish(value, null, false);
+}
+
+function bodyThrew(error: unknown): void {
+  settledGreenlet()?.finish(undefined, error, true);
 }
 
 function toError(exception: KillException): Error {

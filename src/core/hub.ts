@@ -107,10 +107,18 @@ export function toNs(seconds: number, what = 'seconds'): number {
 
 // A promise executor that allocates no closure: the resolving functions land in these slots.
 let slotRes: ((v: unknown) => void) | null = null;
-let slotRej: ((e: unknown) => void) | null = null;
-function capture(res: (v: unknown) => void, rej: (e: unknown) => void): void {
+function capture(res: (v: unknown) => void): void {
   slotRes = res;
-  slotRej = rej;
+}
+
+/** A thenable that rejects with `error`: resolving a park with it throws `error` into the greenlet. */
+function rejection(error: unknown): PromiseLike<never> {
+  return {
+    then(_onValue, onError) {
+      onError?.(error);
+      return undefined as unknown as PromiseLike<never>;
+    },
+  };
 }
 
 export function defaultReporter(error: unknown, greenlet: Greenlet<unknown> | null, hub: Hub): void {
@@ -338,34 +346,50 @@ export class Hub {
    */
   external<T>(promise: PromiseLike<T>): Promise<T> {
     const g = this.currentForPark('external()');
-    const serial = ++g.parkSerial;
+    // the park's target is this token: a settle that arrives after g stopped waiting (killed) is ignored
+    const token: ExternalToken = { g, ok: false, value: undefined, describe: () => 'a promise' };
     if (this.mode === 'sim') {
       this.frozen++;
       this.updateHalted();
+    } else {
+      this.externalSources++;
     }
-    else this.externalSources++;
     const settle = (ok: boolean, v: unknown): void => {
       if (this.mode === 'sim') {
         this.frozen--;
         this.updateHalted();
+      } else {
+        this.externalSources--;
       }
-      else this.externalSources--;
-      if (this.state === State.Closed || g.parkSerial !== serial || g.res === null) return;
-      g.externalResult = v;
-      g.externalOk = ok;
-      if (this.mode === 'sim') this.scheduleFront(wakeExternal, g);
-      else this.schedule(wakeExternal, g);
+      if (this.state === State.Closed || g.parkTarget !== token || g.res === null) return;
+      token.ok = ok;
+      token.value = v;
+      if (this.mode === 'sim') this.scheduleFront(wakeExternal, token);
+      else this.schedule(wakeExternal, token);
       this.kick();
     };
     promise.then(
       (v) => settle(true, v),
       (e) => settle(false, e),
     );
-    return this.park(g, R_EXTERNAL) as Promise<T>;
+    return this.park(g, R_EXTERNAL, token) as Promise<T>;
   }
 
   private updateHalted(): void {
     this.halted = this.frozen > 0 || this.state === State.Closed || this.state === State.New;
+  }
+
+  /** Names given to greenlets (most keep `Greenlet-N` and are not here). */
+  private readonly names = new WeakMap<Greenlet<unknown>, string>();
+
+  /** @internal */
+  nameGreenlet(g: Greenlet<unknown>, name: string): void {
+    this.names.set(g, name);
+  }
+
+  /** @internal */
+  greenletName(g: Greenlet<unknown>): string | undefined {
+    return this.names.get(g);
   }
 
   /** Greenlet slots index per-greenlet numbers kept in typed arrays (park times). @internal */
@@ -447,10 +471,9 @@ export class Hub {
         `${g.name} is already blocked in ${nameOf(g.parkReason)}: a blocking call was not awaited (every blocking geventjs call returns a Promise)`,
       );
     }
-    if (g.detached) throw g.detached;
+    if (g.finished) throw g.exception; // detached (it awaited a foreign promise): it may not block again
     const p = new Promise(capture);
     g.res = slotRes;
-    g.rej = slotRej;
     g.parkReason = reason;
     g.parkTarget = target;
     this.parkTimes[g.slot] = this.clock;
@@ -480,7 +503,7 @@ export class Hub {
         g,
       );
       this.unpark(g);
-      g.res = g.rej = null;
+      g.res = null;
     }
     if (g === this.main && this.state === State.Running) this.beginShutdown();
     else if (this.state === State.ShuttingDown && this.greenlets.size === 0) this.completeRun();
@@ -511,24 +534,24 @@ export class Hub {
     const res = g.res;
     if (res === null) return;
     this.unpark(g);
-    g.res = g.rej = null;
+    g.res = null;
     this.enter(g);
     res(value);
   }
 
   /** Throws `error` into parked greenlet `g`. Returns false if it was not parked. @internal */
   throwInto(g: Greenlet<unknown>, error: unknown): boolean {
-    const rej = g.rej;
-    if (rej === null) return false;
+    const res = g.res;
+    if (res === null) return false;
     const reason = g.parkReason;
     if ((reason === R_SLEEP && g.index === TIMER_IDLE) || reason === R_IDLE || reason === R_WAIT_ALL) {
       this.dropQueuedWake(g);
     }
     this.unpark(g);
-    g.res = g.rej = null;
+    g.res = null;
     this.trace.record(K_THROW, this.clock, g.id, internName(error instanceof Error ? error.name : 'value'), 0);
     this.enter(g);
-    rej(error);
+    res(rejection(error));
     return true;
   }
 
@@ -1029,19 +1052,12 @@ export class Hub {
         `geventjs's own blocking calls.`,
     );
     this.trace.record(K_FOREIGN, this.clock, g.id, 0, 0);
-    g.detached = err;
-    this.freeSlot(g.slot);
-    this.running = null;
-    if (rt.current === g) rt.current = null;
-    this.greenlets.delete(g);
     const main = this.main;
-    if (main === g || main === null) {
-      this.fail(err);
-      return;
-    }
-    this.schedule(throwIntoMain, err);
-    // the loop stopped with `g` running and kept the turn: kick() would see the turn held and do nothing
-    this.requestTurn();
+    // main hears of it (the run fails); joiners of g wake, for g dies with the error (and may not block
+    // again should its promise ever settle)
+    if (main !== null && main !== g) this.schedule(throwIntoMain, err);
+    g.detachWith(err);
+    if (main === null) this.fail(err);
   }
 
   // ---------------------------------------------------------------- ending
@@ -1148,9 +1164,9 @@ export class Hub {
     this.endPromise ??= new Promise<void>((res) => (this.endResolve = res));
     if (main.res !== null) {
       this.unpark(main);
-      main.res = main.rej = null;
+      main.res = null;
     }
-    main.markFinished(undefined, null);
+    main.markFinished(undefined, false);
     this.greenlets.delete(main);
     if (this.running === main) this.running = null;
     this.beginShutdown();
@@ -1186,11 +1202,17 @@ function wakeNotified(g: Greenlet<unknown>): void {
 function wakeTimedOut(g: Greenlet<unknown>): void {
   g.hub.wakeWaiter(g, false);
 }
-function wakeExternal(g: Greenlet<unknown>): void {
-  const v = g.externalResult;
-  g.externalResult = undefined;
-  if (g.externalOk) g.hub.wakeWaiter(g, v);
-  else g.hub.throwInto(g, v);
+interface ExternalToken {
+  g: Greenlet<unknown>;
+  ok: boolean;
+  value: unknown;
+  describe(): string;
+}
+function wakeExternal(token: ExternalToken): void {
+  const g = token.g;
+  if (g.parkTarget !== token) return;
+  if (token.ok) g.hub.wakeWaiter(g, token.value);
+  else g.hub.throwInto(g, token.value);
 }
 function removeIdleWaiter(g: Greenlet<unknown>): void {
   g.hub.removeFrom(g.hub.idleList, g);

@@ -87,7 +87,7 @@ export function defineKind(
  * @internal
  */
 export function internName(name: string): number {
-  const h = hashString(name);
+  const h = hashString(name) | 0; // a signed 32-bit value stays a small integer in V8 fields (no boxing)
   const prev = registry.names.get(h);
   if (prev !== undefined && prev !== name) {
     throw new Error(`geventjs trace: names ${JSON.stringify(prev)} and ${JSON.stringify(name)} collide`);

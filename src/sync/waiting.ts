@@ -11,24 +11,16 @@ import { toNs, type Hub } from '../core/hub.js';
 import type { Greenlet } from '../core/greenlet.js';
 import type { Linkable, Link } from '../core/linkable.js';
 import type { LinkedList, ListNode } from '../core/list.js';
-import { Timer, PRIORITY_TIMEOUT } from '../core/timers.js';
 
 /** Nanoseconds for a `timeout` option: Infinity for null/undefined (wait forever). */
 export function timeoutNs(timeout: number | null | undefined): number {
   return timeout === null || timeout === undefined ? Infinity : toNs(timeout, 'timeout');
 }
 
-function wakeTimedOut(g: Greenlet<unknown>): void {
-  g.hub.wakeWaiter(g, false);
-}
-
 /** Arms `g`'s timer (Timeout priority) to wake it with `false` after `ns`; Infinity arms nothing. */
 export function armTimeout(hub: Hub, g: Greenlet<unknown>, ns: number): void {
   if (ns === Infinity) return;
-  let t = g.timer;
-  if (t === null) t = g.timer = new Timer(wakeTimedOut, g);
-  else t.fn = wakeTimedOut;
-  hub.addTimer(t, ns, PRIORITY_TIMEOUT);
+  hub.armWaitTimer(g, ns);
 }
 
 /**
