@@ -445,6 +445,7 @@ function errorCode(e: unknown): number {
 function startGreenlet(g: Greenlet<unknown>): void {
   if (g.dead || g.hasRun) return;
   const hub = g.hub;
+  if (hub.holdSwitch !== null && hub.holdSwitch(g, startGreenlet, g, false)) return; // its host is paused
   hub.enter(g);
   hub.starting = g; // lets a second, un-awaited blocking call in the body's first part name the mistake
   g.runBody();

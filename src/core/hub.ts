@@ -152,6 +152,12 @@ export class Hub {
   epoch = 0;
   /** The greenlet the hub switched into and that has not blocked since; null while the hub decides. @internal */
   running: Greenlet<unknown> | null = null;
+  /**
+   * The simulation layer's gate for paused hosts: asked before a parked greenlet is woken or thrown
+   * into and before a new one starts. True means `g` must not run now — the gate keeps `fn(arg)` and
+   * queues it when the host resumes. Null (the usual case) when no host is paused. @internal
+   */
+  holdSwitch: ((g: Greenlet<unknown>, fn: HubCallback, arg: unknown, isThrow: boolean) => boolean) | null = null;
   /** A linkable in the middle of a notification pass. @internal */
   notifier: Linkable | null = null;
   /** Every greenlet spawned and not yet dead, in spawn order. @internal */
@@ -533,6 +539,7 @@ export class Hub {
   wakeWaiter(g: Greenlet<unknown>, value: unknown): void {
     const res = g.res;
     if (res === null) return;
+    if (this.holdSwitch !== null && this.holdSwitch(g, redoWake, { g, value }, false)) return;
     this.unpark(g);
     g.res = null;
     this.enter(g);
@@ -543,6 +550,7 @@ export class Hub {
   throwInto(g: Greenlet<unknown>, error: unknown): boolean {
     const res = g.res;
     if (res === null) return false;
+    if (this.holdSwitch !== null && this.holdSwitch(g, redoThrow, { g, value: error }, true)) return true;
     const reason = g.parkReason;
     if ((reason === R_SLEEP && g.index === TIMER_IDLE) || reason === R_IDLE || reason === R_WAIT_ALL) {
       this.dropQueuedWake(g);
@@ -1213,6 +1221,12 @@ function wakeExternal(token: ExternalToken): void {
   if (g.parkTarget !== token) return;
   if (token.ok) g.hub.wakeWaiter(g, token.value);
   else g.hub.throwInto(g, token.value);
+}
+function redoWake(w: { g: Greenlet<unknown>; value: unknown }): void {
+  w.g.hub.wakeWaiter(w.g, w.value);
+}
+function redoThrow(w: { g: Greenlet<unknown>; value: unknown }): void {
+  w.g.hub.throwInto(w.g, w.value);
 }
 function removeIdleWaiter(g: Greenlet<unknown>): void {
   g.hub.removeFrom(g.hub.idleList, g);
