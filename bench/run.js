@@ -4,7 +4,7 @@
 // stderr. Exit code 1 if the contenders did not perform identical wake-ups or the trace hash differs
 // between two processes (targets missed do not fail the run: they are reported).
 //
-//   node bench/run.js [--quick] [--runs N] [--only switch,spawn,determinism] [--out file.json]
+//   node bench/run.js [--quick] [--runs N] [--only switch,spawn,determinism,echo,scaling] [--out file.json]
 //                     [--against other/dist/index.js]   (A/B: that build's hub runs paired with this one)
 // The report is also written to bench/results/latest.json (and a dated copy), or to --out.
 import { spawn as spawnChild, execFileSync } from 'node:child_process';
@@ -13,7 +13,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { BENCH_DIR, ROOT, distPath, parseArgs, progress, fmtRate, round, median } from './lib/common.js';
 
-const args = parseArgs(process.argv.slice(2), { quick: false, only: 'switch,spawn,determinism' });
+const args = parseArgs(process.argv.slice(2), { quick: false, only: 'switch,spawn,determinism,echo,scaling' });
 const only = new Set(String(args.only).split(','));
 const RUNS = args.runs ?? (args.quick ? 3 : 5);
 const PEER_RUNS = args.runs ?? (args.quick ? 1 : 3);
@@ -28,7 +28,12 @@ const TARGETS = {
   hubOverFloor10000: 0.25,
   hubOverFloor100: 0.45,
   bytesPerParked: 1024,
+  echoSimOverReal: 10,
+  scalingWithin: 0.2,
 };
+
+/** The optional Python gevent peer of the echo workload (Debian python3-gevent); skipped when absent. */
+const PYTHON = process.env.GEVENTJS_BENCH_PYTHON || '/usr/bin/python3';
 
 /** Runs a bench child to the end and resolves with its JSON line. */
 function child(script, childArgs) {
@@ -40,8 +45,9 @@ function child(script, childArgs) {
  * with that run's record), so a session can interleave contenders; `result` is its final JSON line.
  */
 function startChild(script, childArgs, serve) {
-  const argv = ['--expose-gc', path.join(BENCH_DIR, script), ...childArgs.map(String), ...(serve ? ['--serve'] : [])];
-  const p = spawnChild(process.execPath, argv, { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
+  const py = script.endsWith('.py'); // a Python peer: speaks the same protocol over NODE_CHANNEL_FD
+  const argv = [...(py ? [] : ['--expose-gc']), path.join(BENCH_DIR, script), ...childArgs.map(String), ...(serve ? ['--serve'] : [])];
+  const p = spawnChild(py ? PYTHON : process.execPath, argv, { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
   let out = '';
   p.stdout.setEncoding('utf8');
   p.stdout.on('data', (d) => (out += d));
@@ -93,7 +99,8 @@ function startChild(script, childArgs, serve) {
 /**
  * Runs contenders side by side, each in its own process, one run at a time in rounds: round r runs
  * every contender once (order rotated each round), so a change in machine load hits them alike and
- * ratios can be taken per round. specs: [{ name, args, warmup, runs }]. Each result gets `rounds`:
+ * ratios can be taken per round. specs: [{ name, args, warmup, runs, script? }] (`script` overrides
+ * the session's for that contender). Each result gets `rounds`:
  * its measured runs tagged with the round they ran in.
  */
 async function session(script, specs) {
@@ -101,7 +108,7 @@ async function session(script, specs) {
     ...s,
     total: s.warmup + s.runs,
     rounds: [],
-    child: startChild(script, [...s.args, '--warmup', s.warmup, '--runs', s.runs], true),
+    child: startChild(s.script ?? script, [...s.args, '--warmup', s.warmup, '--runs', s.runs], true),
   }));
   try {
     const n = Math.max(...kids.map((k) => k.total));
@@ -239,6 +246,149 @@ async function spawnWorkload(N) {
   };
 }
 
+// ------------------------------------------------------------------ echo and scaling (bench/echo.js)
+
+/** Whether the Python gevent peer can run here: its version, or null (with the reason in `why`). */
+function geventPeer() {
+  try {
+    const v = execFileSync(PYTHON, ['-c', 'import gevent, sys; print(gevent.__version__, sys.version.split()[0])'], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+      timeout: 20000,
+    }).trim().split(' ');
+    return { available: true, gevent: v[0], python: v[1] };
+  } catch (e) {
+    return { available: false, why: `${PYTHON} -c 'import gevent' failed (${e.code ?? e.status ?? 'error'}): install python3-gevent for the peer` };
+  }
+}
+
+/** The figures of one echo contender kept in the report. */
+function echoFigures(r) {
+  return {
+    roundTripsPerSec: { median: Math.round(r.opsPerSec.median), max: Math.round(r.opsPerSec.max), min: Math.round(r.opsPerSec.min) },
+    ms: { min: round(r.ms.min, 1), median: round(r.ms.median, 1) },
+    cpuUsPerRoundTrip: round(r.cpuUsPerRoundTrip, 2),
+    maxRssBytes: r.maxRssBytes,
+    rssAfterLoadBytes: r.rssAfterLoadBytes,
+    maxRssAboveLoadBytes: r.maxRssBytes - r.rssAfterLoadBytes,
+    ...(r.peakHeapBytes !== undefined ? { peakHeapBytes: r.peakHeapBytes, gcMsPerRun: round(r.gcMs, 1) } : {}),
+    ...(r.connectRetries !== undefined ? { connectRetries: r.connectRetries } : {}),
+    ...(r.virtualSeconds !== undefined ? { virtualSeconds: round(r.virtualSeconds, 6) } : {}),
+    ...(r.traceHash !== undefined ? { traceHash: r.traceHash, traceHashStableAcrossRuns: r.traceHashStable } : {}),
+    ...(r.what !== undefined ? { what: r.what, gevent: r.gevent, python: r.python } : {}),
+    runs: r.runs,
+    warmup: r.warmup,
+    ...(r.warmupReps !== undefined ? { warmupScenarioRuns: r.warmupReps } : {}),
+    check: r.check,
+    perRun: r.perRun.map((x) => ({ ms: x.ms, roundTripsPerSec: x.opsPerSec })),
+  };
+}
+
+/** sim/echo.ts, N clients × K round trips: sim and real mode (and the gevent peer), interleaved. */
+async function echoWorkload(N, K, peer) {
+  const key = `${N}x${K}`;
+  const names = ['sim', 'real', ...(peer.available ? ['gevent'] : [])];
+  progress(`echo ${key}: ${names.join(', ')} — interleaved, one run each per round`);
+  const specs = [
+    { name: 'sim', args: ['--contender', 'sim', '--clients', N, '--messages', K, '--seed', SEED], warmup: 1, runs: RUNS },
+    { name: 'real', args: ['--contender', 'real', '--clients', N, '--messages', K], warmup: 1, runs: RUNS },
+  ];
+  if (peer.available) {
+    specs.push({ name: 'gevent', script: 'peers/gevent_echo.py', args: ['--clients', N, '--messages', K], warmup: 1, runs: PEER_RUNS });
+  }
+  const res = await session('echo.js', specs);
+  for (const c of names) {
+    const r = res[c];
+    progress(`echo ${key} ${c}: ${fmtRate(r.opsPerSec.median)} round trips/s (median), ${r.cpuUsPerRoundTrip.toFixed(1)} µs CPU each, max RSS ${(r.maxRssBytes / 2 ** 20).toFixed(0)} MiB`);
+  }
+  const checks = new Set(names.map((c) => res[c].check));
+  const out = {
+    clients: N,
+    messages: K,
+    roundTrips: N * K,
+    // every contender completed every run (the scenario throws on a wrong or missing reply) with the same
+    // round-trip and byte counts
+    sameTranscriptTotals: checks.size === 1 && !checks.has(null),
+    check: checks.size === 1 ? [...checks][0] : Object.fromEntries(names.map((c) => [c, res[c].check])),
+    simTraceHash: res.sim.traceHash,
+    contenders: Object.fromEntries(names.map((c) => [c, echoFigures(res[c])])),
+    ratios: { simOverReal: ratio(res.sim, res.real, TARGETS.echoSimOverReal) },
+  };
+  if (peer.available) {
+    out.ratios.simOverGevent = ratio(res.sim, res.gevent);
+    out.ratios.realOverGevent = ratio(res.real, res.gevent);
+  } else {
+    out.contenders.gevent = { skipped: peer.why };
+  }
+  const r = out.ratios.simOverReal;
+  progress(`echo ${key}: sim/real ${r.value} (target ≥ ${r.target}: ${r.met ? 'met' : 'missed'})` +
+    (peer.available ? `, sim/gevent ${out.ratios.simOverGevent.value}, real/gevent ${out.ratios.realOverGevent.value}` : ''));
+  return [key, out];
+}
+
+/**
+ * sim/echo.ts in sim mode at 50, 500 and 5,000 clients × K messages: wall time per round trip. A run
+ * repeats the scenario (fresh hub) until it holds ≥ MIN_ROUND_TRIPS round trips, so short shapes time well.
+ */
+async function scalingWorkload(clients, K) {
+  const MIN_ROUND_TRIPS = 50000;
+  const WARMUP_ROUND_TRIPS = 250000;
+  progress(`scaling: ${clients.join(', ')} clients × ${K} in sim — interleaved, one run each per round`);
+  const specs = clients.map((N) => ({
+    name: String(N),
+    args: [
+      '--contender', 'sim', '--clients', N, '--messages', K, '--seed', SEED,
+      '--reps', Math.max(1, Math.ceil(MIN_ROUND_TRIPS / (N * K))),
+      '--warmup-reps', Math.max(1, Math.ceil(WARMUP_ROUND_TRIPS / (N * K))),
+    ],
+    warmup: 1,
+    runs: RUNS,
+  }));
+  const res = await session('echo.js', specs);
+  const usPer = (x) => (1000 * x.ms) / x.ops;
+  const curve = clients.map((N) => {
+    const r = res[String(N)];
+    return {
+      clients: N,
+      messages: K,
+      scenarioRunsPerRun: r.reps,
+      roundTripsPerRun: r.ops,
+      usPerRoundTrip: round(median(r.rounds.map(usPer)), 3),
+      roundTripsPerSec: Math.round(r.opsPerSec.median),
+      cpuUsPerRoundTrip: round(r.cpuUsPerRoundTrip, 3),
+      maxRssBytes: r.maxRssBytes,
+      peakHeapBytes: r.peakHeapBytes,
+      gcMsPerRun: round(r.gcMs, 1),
+      connectRetries: r.connectRetries,
+      virtualSeconds: round(r.virtualSeconds, 6),
+      traceHash: r.traceHash,
+      traceHashStableAcrossRuns: r.traceHashStable,
+      perRunUs: r.rounds.map((x) => round(usPer(x), 3)),
+    };
+  });
+  for (const p of curve) progress(`scaling ${p.clients} clients: ${p.usPerRoundTrip} µs per round trip (${fmtRate(p.roundTripsPerSec)}/s)`);
+  const us = curve.map((p) => p.usPerRoundTrip);
+  const mid = median(us);
+  // per round: the spread of the points run in that round (load changes hit them alike)
+  const rounds = new Map();
+  for (const N of clients) {
+    for (const x of res[String(N)].rounds) rounds.set(x.round, [...(rounds.get(x.round) ?? []), usPer(x)]);
+  }
+  const perRound = [...rounds.values()].filter((xs) => xs.length === clients.length).map((xs) => Math.max(...xs) / Math.min(...xs));
+  const within = us.every((x) => Math.abs(x / mid - 1) <= TARGETS.scalingWithin);
+  const out = {
+    messages: K,
+    minRoundTripsPerRun: MIN_ROUND_TRIPS,
+    curve,
+    maxOverMin: { value: round(median(perRound)), ofMedians: round(Math.max(...us) / Math.min(...us)), perRound: perRound.map((x) => round(x)) },
+    deviationFromMedian: curve.map((p) => round(p.usPerRoundTrip / mid - 1)),
+    target: `every point within ±${TARGETS.scalingWithin * 100}% of the curve's median`,
+    met: within,
+  };
+  progress(`scaling: max/min ${out.maxOverMin.ofMedians} (per round ${out.maxOverMin.value}); within ±20% of the median: ${within ? 'yes' : 'NO'}`);
+  return out;
+}
+
 function gitDescribe() {
   try {
     const rev = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).trim();
@@ -328,6 +478,29 @@ async function main() {
     progress(`spawn+join 100,000: hub ${s.spawnJoin.hub.ms.median} ms, node ${s.spawnJoin.node.ms.median} ms; parked: hub ${s.parked.hub.bytesPerParked.median} B, node ${s.parked.node.bytesPerParked.median} B`);
   }
 
+  if (only.has('echo')) {
+    const peer = geventPeer();
+    if (!peer.available) progress(`echo: gevent peer skipped — ${peer.why}`);
+    report.echo = { scenario: 'sim/echo.ts', peer };
+    for (const [N, K] of [[500, 100], [50, 1000]]) {
+      const [key, out] = await echoWorkload(N, K, peer);
+      report.echo[key] = out;
+      if (!out.sameTranscriptTotals || out.contenders.sim.traceHashStableAcrossRuns === false) ok = false;
+    }
+  }
+
+  if (only.has('scaling')) {
+    report.scaling = await scalingWorkload([50, 500, 5000], 100);
+    if (report.scaling.curve.some((p) => p.traceHashStableAcrossRuns === false)) ok = false;
+    // the 500 × 100 point is echo's 500x100 sim run in another process: same seed → same trace hash
+    const echoHash = report.echo?.['500x100']?.simTraceHash;
+    const p500 = report.scaling.curve.find((p) => p.clients === 500);
+    if (echoHash !== undefined && p500 !== undefined) {
+      report.scaling.traceHashEqualsEchoProcess = p500.traceHash === echoHash;
+      if (!report.scaling.traceHashEqualsEchoProcess) ok = false;
+    }
+  }
+
   report.summary = summarize(report);
   report.meta.wallSeconds = round((Date.now() - t0) / 1000, 1);
   const json = JSON.stringify(report, null, 2) + '\n';
@@ -339,7 +512,7 @@ async function main() {
   if (args.out === undefined) fs.writeFileSync(path.join(BENCH_DIR, 'results', `${report.meta.date.replace(/[:.]/g, '-')}.json`), json);
   progress(`report written to ${path.relative(process.cwd(), outFile) || outFile}`);
   if (!ok) {
-    progress('FAILED: contenders disagree on the wake-up sequence or the trace hash is not reproducible');
+    progress('FAILED: contenders disagree on the wake-up sequence or the echo totals, or a trace hash is not reproducible');
     process.exit(1);
   }
 }
@@ -361,6 +534,22 @@ function summarize(r) {
     s['spawn+join hub over node time'] = r.spawn.spawnJoin.hubOverNodeTime.value;
     const p = r.spawn.parked;
     s['bytes per parked greenlet'] = `${p.hub.bytesPerParked.median} (target ≤ ${p.target.bytesPerParked}: ${p.target.met ? 'met' : 'missed'}; node ${p.node.bytesPerParked.median})`;
+  }
+  for (const [key, w] of Object.entries(r.echo ?? {})) {
+    if (key === 'scenario' || key === 'peer') continue;
+    for (const [c, f] of Object.entries(w.contenders)) {
+      s[`echo ${key} ${c} round trips/s`] = f.roundTripsPerSec !== undefined ? f.roundTripsPerSec.median : `skipped (${f.skipped})`;
+    }
+    for (const [c, f] of Object.entries(w.contenders)) if (f.maxRssBytes !== undefined) s[`echo ${key} ${c} max RSS MiB`] = round(f.maxRssBytes / 2 ** 20, 1);
+    const x = w.ratios.simOverReal;
+    s[`echo ${key} sim over real`] = `${x.value} (target ≥ ${x.target}: ${x.met ? 'met' : 'missed'})`;
+    if (w.ratios.simOverGevent) s[`echo ${key} sim over gevent`] = w.ratios.simOverGevent.value;
+    if (w.ratios.realOverGevent) s[`echo ${key} real over gevent`] = w.ratios.realOverGevent.value;
+    s[`echo ${key} sim trace hash`] = w.simTraceHash;
+  }
+  if (r.scaling) {
+    s['scaling µs per round trip (clients: µs)'] = r.scaling.curve.map((p) => `${p.clients}: ${p.usPerRoundTrip}`).join(', ');
+    s['scaling max over min'] = `${r.scaling.maxOverMin.ofMedians} (per round ${r.scaling.maxOverMin.value}; within ±${TARGETS.scalingWithin * 100}% of the median: ${r.scaling.met ? 'met' : 'missed'})`;
   }
   return s;
 }

@@ -11,8 +11,10 @@ import { BENCH_DIR, ROOT, progress } from './common.js';
 /**
  * Re-runs `script` (a bench child) with `argv` minus the profiling options, once (`--runs 1`, no
  * warm-up unless `--warmup` is given), under --cpu-prof; then prints the top functions by self time.
+ * `nodeFlags` go to the profiled node (e.g. `--no-turbo-inlining`). Resolves with the profile's path
+ * and its parsed contents, for callers that summarise it further.
  */
-export async function profile(scriptUrl, argv, args) {
+export async function profile(scriptUrl, argv, args, nodeFlags = []) {
   const dir = path.join(BENCH_DIR, 'profiles');
   fs.mkdirSync(dir, { recursive: true });
   const rest = [];
@@ -31,6 +33,7 @@ export async function profile(scriptUrl, argv, args) {
   const name = `${path.basename(script, '.js')}-${args.contender}-${Date.now()}.cpuprofile`;
   const childArgs = [
     '--expose-gc',
+    ...nodeFlags,
     '--cpu-prof',
     '--cpu-prof-dir', dir,
     '--cpu-prof-name', name,
@@ -46,12 +49,14 @@ export async function profile(scriptUrl, argv, args) {
   });
   if (code !== 0) throw new Error(`profiled run failed (exit ${code})`);
   const file = path.join(dir, name);
-  const top = summarizeProfile(JSON.parse(fs.readFileSync(file, 'utf8')), args.top ?? 15);
+  const prof = JSON.parse(fs.readFileSync(file, 'utf8'));
+  const top = summarizeProfile(prof, args.top ?? 15);
   console.log(`profile: ${path.relative(ROOT, file)}  (${top.totalMs.toFixed(0)} ms sampled; self time, top ${top.rows.length})`);
   console.log('  self ms     %   function  (location)');
   for (const r of top.rows) {
     console.log(`${r.ms.toFixed(1).padStart(8)} ${r.pct.toFixed(1).padStart(5)}   ${r.fn}  (${r.where})`);
   }
+  return { file, prof };
 }
 
 const maps = new Map();

@@ -1,0 +1,150 @@
+// bench/echo: the tutorial's echo server and N clients — sim/echo.ts itself, run with runScenario from
+// the built package — in sim mode (in-memory network, virtual time) or real mode (loopback TCP,
+// port 0), several times in one process: round trips per second, wall time, CPU per round trip,
+// memory. The scenario throws when any reply is wrong or missing, so a run that completes is correct.
+//
+//   node --expose-gc bench/echo.js --contender sim|real [--clients 500] [--messages 100] [--reps 1]
+//        [--seed 1] [--warmup 1] [--runs 5] [--warmup-reps R] [--serve] [--dist path]  → one JSON line
+//   node bench/echo.js --profile [--contender sim] [--clients 500] [--messages 100] [--reps 20]
+//        [--warmup-reps 5] [--top 15] [--no-inline]
+//        → the process under --cpu-prof (warm-up, then one run of `reps` scenarios): the top functions
+//          by self time, then self time per layer (hub, net, socket, scenario, GC, V8, loading).
+//          --no-inline profiles with --no-turbo-inlining, so callee time is not folded into callers
+//          (slower overall, but the split between layers is truer)
+//
+// `--reps R` runs the scenario R times per measured run (fresh hub each time), so a small shape still
+// does enough round trips to be timed (the scaling workload). A warm-up run does `--warmup-reps`
+// scenarios (default: 5 × reps in sim mode, where one run is ~0.2 s and the JIT needs several; 1 × reps
+// in real mode) — a cold run measures the JIT, not the library.
+import { parseArgs, measure, emit, progress, sampleMemory, median } from './lib/common.js';
+import { loadScenario } from './lib/scenario.js';
+
+const args = parseArgs(process.argv.slice(2), {
+  contender: 'sim',
+  clients: 500,
+  messages: 100,
+  reps: 1,
+  seed: 1,
+  warmup: 1,
+  runs: 5,
+});
+
+async function main() {
+  if (args.profile) {
+    const { profile, summarizeProfile } = await import('./lib/profile.js');
+    const argv = process.argv.slice(2);
+    if (!argv.includes('--warmup')) argv.push('--warmup', '1'); // profile the library, not the JIT
+    if (!argv.includes('--reps')) argv.push('--reps', '20');
+    if (!argv.includes('--warmup-reps')) argv.push('--warmup-reps', '5');
+    const { prof } = await profile(new URL(import.meta.url), argv, args, args['no-inline'] ? ['--no-turbo-inlining'] : []);
+    printLayers(summarizeProfile(prof, Infinity));
+    return;
+  }
+  const mode = args.contender;
+  if (mode !== 'sim' && mode !== 'real') throw new Error(`unknown contender ${mode}: sim or real`);
+  const { scenario, gevent, dist } = await loadScenario('sim/echo.ts', args.dist);
+  const N = args.clients;
+  const K = args.messages;
+  const reps = args.reps;
+  const warmupReps = args['warmup-reps'] ?? (mode === 'sim' ? 5 * reps : reps);
+  // the tutorial's port (8080) in sim mode, so the trace hash is `npm start`'s; port 0 on real TCP
+  const options = { clients: N, messages: K, ...(mode === 'real' ? { port: 0 } : {}) };
+  const rssAfterLoad = process.memoryUsage().rss;
+
+  // real mode yields to the event loop, so RSS can be sampled while it runs (every 50 ms: ~0.2% of a
+  // real run); a sim run never does (it is all microtasks), and its peak is the process's maxRSS
+  const sampler = setInterval(sampleMemory, 50);
+  sampler.unref();
+
+  const cpuPerRt = [];
+  async function once(measured) {
+    const n = measured ? reps : warmupReps;
+    let roundTrips = 0;
+    let bytes = 0;
+    let connectRetries = 0;
+    let virtualSeconds = 0;
+    const hashes = new Set();
+    const cpu0 = process.cpuUsage();
+    for (let r = 0; r < n; r++) {
+      const res = await gevent.runScenario(scenario, { seed: args.seed, mode, options });
+      const s = res.summary;
+      roundTrips += s.roundTrips;
+      bytes += s.bytes;
+      connectRetries += s.connectRetries;
+      virtualSeconds = res.virtualSeconds;
+      hashes.add(res.traceHash);
+    }
+    const cpu = process.cpuUsage(cpu0);
+    if (measured) cpuPerRt.push((cpu.user + cpu.system) / roundTrips);
+    if (mode === 'sim' && hashes.size !== 1) throw new Error(`echo sim: ${hashes.size} different trace hashes from one seed in one run`);
+    return {
+      ops: roundTrips,
+      // identical in both modes (every reply is checked by the scenario): the parity check across contenders
+      check: `${roundTrips / n}rt/${bytes / n}B`,
+      ...(mode === 'sim' ? { traceHash: [...hashes][0] } : {}),
+      bytes,
+      connectRetries,
+      virtualSeconds,
+      cpuUsPerRoundTrip: (cpu.user + cpu.system) / roundTrips,
+      cpuUserUsPerRoundTrip: cpu.user / roundTrips,
+    };
+  }
+
+  const label = `echo ${mode} ${N}x${K}${reps > 1 ? `x${reps}` : ''}`;
+  progress(`${label}: ${args.warmup} warm-up (${warmupReps} scenario run${warmupReps === 1 ? '' : 's'} each) + ${args.runs} runs (${(N * K * reps).toLocaleString('en')} round trips each)`);
+  const r = await measure(label, once, { warmup: args.warmup, runs: args.runs, serve: args.serve === true });
+  clearInterval(sampler);
+  const { last, ...rest } = r;
+  emit({
+    workload: 'echo',
+    contender: mode,
+    scenario: 'sim/echo.ts',
+    dist,
+    clients: N,
+    messages: K,
+    reps,
+    seed: args.seed,
+    warmup: args.warmup,
+    warmupReps,
+    ...rest,
+    rssAfterLoadBytes: rssAfterLoad,
+    cpuUsPerRoundTrip: median(cpuPerRt),
+    connectRetries: last.connectRetries,
+    virtualSeconds: last.virtualSeconds,
+  });
+}
+
+/** Which layer a profile row belongs to, from its (source-mapped) location. */
+function layerOf(row) {
+  const w = row.where;
+  if (row.fn === '(garbage collector)') return 'GC';
+  if (w.startsWith('src/core/')) return 'hub (src/core)';
+  if (w.startsWith('src/net/')) return 'net (src/net)';
+  if (w.startsWith('src/socket/') || w.startsWith('src/server/')) return 'socket (src/socket, src/server)';
+  if (w.startsWith('src/sync/')) return 'sync (src/sync)';
+  if (w.startsWith('src/')) return 'other src/';
+  if (w.startsWith('sim/')) return 'scenario (sim/echo.ts)';
+  if (w.startsWith('bench/')) return 'bench harness';
+  if (w.startsWith('node:') || w.includes('node_modules')) return 'node + tsx (loading, IPC)';
+  if (row.fn === '(idle)') return 'idle';
+  // no script location: V8 builtins and microtasks (promise reactions), (program), native bindings
+  // (writeBuffer is the write syscall in real mode)
+  return 'V8 builtins, microtasks, native bindings';
+}
+
+function printLayers(all) {
+  const by = new Map();
+  for (const r of all.rows) {
+    const l = layerOf(r);
+    by.set(l, (by.get(l) ?? 0) + r.ms);
+  }
+  console.log('  self ms     %   layer');
+  for (const [l, ms] of [...by].sort((a, b) => b[1] - a[1])) {
+    console.log(`${ms.toFixed(1).padStart(8)} ${((100 * ms) / all.totalMs).toFixed(1).padStart(5)}   ${l}`);
+  }
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});
