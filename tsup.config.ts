@@ -8,6 +8,8 @@ export default defineConfig({
     index: 'src/index.ts',
     browser: 'src/browser.ts',
     cli: 'src/cli/index.ts',
+    'explore-worker': 'src/cli/explore-worker.ts',
+    vitest: 'src/vitest.ts',
   },
   format: ['esm', 'cjs'],
   dts: true,

@@ -1,37 +1,67 @@
 /**
  * The `geventjs` command (a Node driver: the only layer besides the TCP adapter that uses Node built-ins).
  *
- *   geventjs run <file> [--seed N] [--real] [--json] [--trace file] [--<option> value]
+ *   geventjs run <file> [--seed N] [--faults preset] [--real] [--json] [--trace file] [--<option> value]
+ *   geventjs explore <scenario> --seeds A..B [--workers N] [--shard i/n] [--faults preset] [--all] [--json]
  *
  * Exit codes: 0 ok; 1 failure, uncaught error or LoopExit (with its report); 2 usage; 130 on SIGINT.
  */
 import { existsSync, writeFileSync, readFileSync } from 'node:fs';
-import { resolve, relative, extname } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { resolve, relative } from 'node:path';
 import { rt } from '../core/runtime.js';
 import { Hub, defaultReporter, type Mode, type Reporter } from '../core/hub.js';
 import { formatEvent } from '../core/trace.js';
 import { LoopExit } from '../core/errors.js';
 import { isScenario, parseScenarioOptions, runScenario, type Scenario } from '../sim/scenario.js';
 import { parseArgs, parseSeed, UsageError } from './args.js';
+import { importFile } from './load.js';
+import { cmdExplore, parseFaults, EXPLORE_FLAGS, EXPLORE_BOOLEANS } from './explore.js';
+import { FAULT_PRESETS, replayCommand as seedReplay, type FaultPreset } from './seed.js';
 
 const HELP = `geventjs — gevent's programming model on a deterministic simulator
 
 Usage:
-  geventjs run <file> [--seed N] [--real] [--json] [--trace file] [--<option> value ...]
+  geventjs run <file> [--seed N] [--faults preset] [--real] [--json] [--trace file] [--<option> value ...]
       Runs a scenario (a module whose default export is defineScenario(...)) or a plain program
       (module-level code) on a fresh hub. Scenario options are given as --<option> value.
+  geventjs explore <scenario> --seeds A..B [--workers N] [--shard i/n] [--faults preset] [--all]
+                   [--json] [--<option> value ...]
+      Runs a scenario once per seed of the inclusive range A..B, each seed on a fresh sim-mode hub,
+      in worker threads, and prints every failing seed with its error and a replay command
+      (geventjs run <scenario> --seed N ...). Stops at the lowest failing seed unless --all.
   geventjs --help | --version
 
-Flags:
+Flags of run:
   --seed N        seed of the hub's PRNG (default: GEVENTJS_SEED or 1)
+  --faults preset faults drawn from the seed (sim mode): ${FAULT_PRESETS.join(', ')} (default none)
   --real          real time and real TCP (same as GEVENTJS_MODE=real); default is simulation
   --json          print one JSON object with the result on stdout (program output goes to stderr)
   --trace file    write every trace event to <file>, one JSON object per line
 
-Exit codes: 0 ok, 1 failure / uncaught error / LoopExit, 2 usage error, 130 interrupted.`;
+Flags of explore:
+  --seeds A..B    the seeds to run, inclusive (or a single seed)
+  --workers N     worker threads (default: one per core); the findings do not depend on N
+  --shard i/n     run only shard i of n (1-based): the seeds A+i-1, A+i-1+n, A+i-1+2n, ... so n
+                  CI machines can split one sweep; every seed falls in exactly one shard
+  --faults preset as for run; the replay commands carry it
+  --all           run every seed and list every failure (default: stop at the first failure and
+                  report the lowest failing seed — the same one whatever the number of workers)
+  --json          one JSON object on stdout: { scenario, file, seeds: [A, B], shard, faults, options,
+                  workers, ran, failures: [{ seed, error, replay }], wallMs, seedsPerSecond, ok }
+  A progress bar (seeds done, failures, seeds/s) is drawn on stderr when it is a terminal.
+  A seed fails when the scenario throws, on LoopExit, or when a greenlet dies of an error nobody
+  handled. The scenario's console output is silenced in the workers: replay a seed to see it.
 
-const KNOWN = ['seed', 'real', 'json', 'trace', 'help', 'version', 'mode'];
+In a test suite (vitest), the same sweep in-process:
+  import { simTest } from 'geventjs/vitest';
+  import echo from '../sim/echo.ts';
+  simTest('echo survives chaos', echo, { seeds: '1..200', faults: 'chaos', file: 'sim/echo.ts' });
+  // a failure's message carries the seed, the scenario's error and the replay command
+
+Exit codes: 0 ok, 1 failure / uncaught error / LoopExit (explore: a failing seed), 2 usage error,
+130 interrupted.`;
+
+const KNOWN = ['seed', 'real', 'json', 'trace', 'help', 'version', 'mode', 'faults'];
 const BOOLEANS = ['real', 'json', 'help', 'version'];
 
 interface Output {
@@ -47,16 +77,6 @@ function version(): string {
   } catch {
     return 'unknown';
   }
-}
-
-/** Loads a user module; TypeScript goes through tsx. */
-async function importFile(file: string): Promise<Record<string, unknown>> {
-  const ext = extname(file);
-  if (['.ts', '.mts', '.cts', '.tsx'].includes(ext)) {
-    const api = (await import('tsx/esm/api')) as { register(): unknown };
-    api.register();
-  }
-  return (await import(pathToFileURL(file).href)) as Record<string, unknown>;
 }
 
 function formatSeconds(s: number): string {
@@ -85,14 +105,8 @@ function startProgress(getHub: () => Hub | null, wall0: number): () => void {
   };
 }
 
-function replayCommand(file: string, seed: number, mode: Mode, options: Record<string, string | boolean>): string {
-  const parts = ['geventjs', 'run', relative(process.cwd(), file) || file, '--seed', String(seed)];
-  if (mode === 'real') parts.push('--real');
-  for (const [k, v] of Object.entries(options)) {
-    parts.push(`--${k}`);
-    if (v !== true) parts.push(String(v));
-  }
-  return parts.join(' ');
+function replayCommand(file: string, seed: number, mode: Mode, faults: FaultPreset, options: Record<string, string | boolean>): string {
+  return seedReplay(relative(process.cwd(), file) || file, seed, faults, options, mode === 'real' ? ['--real'] : []);
 }
 
 function describeError(e: unknown): string {
@@ -121,6 +135,8 @@ async function cmdRun(parsed: ReturnType<typeof parseArgs>): Promise<number> {
   const seed = typeof seedFlag === 'string' ? parseSeed(seedFlag) : process.env.GEVENTJS_SEED ? parseSeed(process.env.GEVENTJS_SEED) : 1;
   const traceFile = parsed.flags.get('trace');
   const trace = typeof traceFile === 'string';
+  const faults = parseFaults(parsed.flags.get('faults'));
+  if (faults !== 'none' && mode === 'real') throw new UsageError(`--faults ${faults} needs sim mode (faults cannot be injected into real time and real TCP)`);
 
   // The program's own output goes to stderr with --json, so stdout carries only the result.
   const restoreConsole = json ? redirectConsole() : () => {};
@@ -170,19 +186,23 @@ async function cmdRun(parsed: ReturnType<typeof parseArgs>): Promise<number> {
       } catch (e) {
         throw new UsageError((e as Error).message);
       }
-      const result = await runScenario(scenario, {
+      // `faults` is read by the sim layer's runScenario (presets drawn from the seed)
+      const runOptions: Parameters<typeof runScenario>[1] & { faults: FaultPreset } = {
         seed,
         mode,
+        faults,
         options: overrides,
         trace,
         hub: { reporter },
         onHub: (h) => (hub = h),
-      });
+      };
+      const result = await runScenario(scenario, runOptions);
       summary = result.summary;
       options = result.options;
       runWallMs = result.wallMs;
       neverRan = result.hub.neverRan;
     } else {
+      if (faults !== 'none') throw new UsageError(`--faults needs a scenario, and ${fileArg} is not one (no defineScenario default export)`);
       if (Object.keys(parsed.options).length > 0) {
         throw new UsageError(`--${Object.keys(parsed.options)[0]!} is not a flag of geventjs run, and ${fileArg} is not a scenario (no defineScenario default export)`);
       }
@@ -215,7 +235,7 @@ async function cmdRun(parsed: ReturnType<typeof parseArgs>): Promise<number> {
     error = new Error(`${failures} greenlet error${failures === 1 ? '' : 's'} nobody handled (reported above)`);
   }
   const ok = error === null && !interrupted;
-  const replay = replayCommand(file, seed, mode, parsed.options);
+  const replay = replayCommand(file, seed, mode, faults, parsed.options);
 
   if (json) {
     const result = {
@@ -224,6 +244,7 @@ async function cmdRun(parsed: ReturnType<typeof parseArgs>): Promise<number> {
       scenario: scenario?.name ?? null,
       mode,
       seed,
+      faults,
       options,
       summary: summary ?? null,
       virtualSeconds,
@@ -256,10 +277,21 @@ function redirectConsole(): () => void {
   return () => Object.assign(console, saved);
 }
 
+/** Parses argv with the flags of its command (every other flag is a scenario option). */
+function parseCommandLine(argv: readonly string[]): ReturnType<typeof parseArgs> {
+  let command: string | null = null;
+  try {
+    command = parseArgs(argv, [...KNOWN, ...EXPLORE_FLAGS], [...BOOLEANS, ...EXPLORE_BOOLEANS]).command;
+  } catch {
+    command = argv[0] ?? null;
+  }
+  return command === 'explore' ? parseArgs(argv, EXPLORE_FLAGS, EXPLORE_BOOLEANS) : parseArgs(argv, KNOWN, BOOLEANS);
+}
+
 /** Entry point: returns the exit code. */
 export async function main(argv: readonly string[]): Promise<number> {
   try {
-    const parsed = parseArgs(argv, KNOWN, BOOLEANS);
+    const parsed = parseCommandLine(argv);
     if (parsed.flags.get('help') === true || parsed.command === 'help') {
       process.stdout.write(HELP + '\n');
       return 0;
@@ -271,6 +303,8 @@ export async function main(argv: readonly string[]): Promise<number> {
     switch (parsed.command) {
       case 'run':
         return await cmdRun(parsed);
+      case 'explore':
+        return await cmdExplore(parsed);
       case null:
         throw new UsageError('missing command');
       default:
