@@ -117,15 +117,17 @@ async function main() {
 /** Which layer a profile row belongs to, from its (source-mapped) location. */
 function layerOf(row) {
   const w = row.where;
+  // paths are relative to the repo (or ../other/build/src/… for GEVENTJS_DIST builds)
+  const under = (dir) => w.startsWith(dir) || w.includes(`/${dir}`);
   if (row.fn === '(garbage collector)') return 'GC';
-  if (w.startsWith('src/core/')) return 'hub (src/core)';
-  if (w.startsWith('src/net/')) return 'net (src/net)';
-  if (w.startsWith('src/socket/') || w.startsWith('src/server/')) return 'socket (src/socket, src/server)';
-  if (w.startsWith('src/sync/')) return 'sync (src/sync)';
-  if (w.startsWith('src/')) return 'other src/';
-  if (w.startsWith('sim/')) return 'scenario (sim/echo.ts)';
-  if (w.startsWith('bench/')) return 'bench harness';
   if (w.startsWith('node:') || w.includes('node_modules')) return 'node + tsx (loading, IPC)';
+  if (under('src/core/')) return 'hub (src/core)';
+  if (under('src/net/')) return 'net (src/net)';
+  if (under('src/socket/') || under('src/server/')) return 'socket (src/socket, src/server)';
+  if (under('src/sync/')) return 'sync (src/sync)';
+  if (under('src/')) return 'other src/';
+  if (under('sim/')) return 'scenario (sim/echo.ts)';
+  if (under('bench/')) return 'bench harness';
   if (row.fn === '(idle)') return 'idle';
   // no script location: V8 builtins and microtasks (promise reactions), (program), native bindings
   // (writeBuffer is the write syscall in real mode)
