@@ -17,6 +17,7 @@ import { Worker } from 'node:worker_threads';
 import { pathToFileURL } from 'node:url';
 import { createRequire } from 'node:module';
 import type { FaultPreset } from './seed.js';
+import type { OptionValue } from '../sim/scenario.js';
 
 /** What a worker is started with. @internal */
 export interface WorkerData {
@@ -35,8 +36,8 @@ export type ToWorker = { type: 'batch'; seed0: number; stride: number; count: nu
 
 /** Worker → pool. @internal */
 export type FromWorker =
-  | { type: 'ready' }
-  | { type: 'loadError'; error: string }
+  | { type: 'ready'; scenario: string; options: Record<string, OptionValue> }
+  | { type: 'loadError'; usage: boolean; error: string }
   | { type: 'failure'; seed: number; error: string }
   | { type: 'done'; ran: number; ms: number };
 
@@ -68,6 +69,9 @@ export interface SweepProgress {
 }
 
 export interface SweepResult {
+  /** The scenario's name and its parsed options overrides, as the workers loaded them (null: no worker ran). */
+  scenario: string | null;
+  options: Record<string, OptionValue>;
   /** Seeds run (with stopOnFailure: every seed of the shard up to the failing one). */
   ran: number;
   /** Ascending by seed; with stopOnFailure at most one, the lowest failing seed. */
@@ -96,6 +100,21 @@ interface Entry {
   /** Terminated by the pool (stop line, cancel, end): its exit is expected. */
   retired: boolean;
   lastError: unknown;
+}
+
+/**
+ * The workers could not load the scenario: `usage` when the file is not a scenario or an option does
+ * not fit it (the user's mistake), else the error the import threw.
+ * @example
+ * try { await pool.run(); } catch (e) { if (e instanceof ScenarioLoadError && e.usage) process.exitCode = 2; }
+ */
+export class ScenarioLoadError extends Error {
+  readonly usage: boolean;
+  constructor(message: string, usage: boolean) {
+    super(message);
+    this.name = 'ScenarioLoadError';
+    this.usage = usage;
+  }
 }
 
 /** Where the worker script is: next to this module in dist/ (or the .ts source, run through tsx). */
@@ -135,6 +154,7 @@ export class SeedPool {
   private readonly shared: BigInt64Array;
   private readonly entries: Entry[] = [];
   private readonly onProgress: (p: SweepProgress) => void;
+  private readonly onStart: () => void;
   private nextK = 0;
   private readonly requeued: Batch[] = [];
   private failures: SeedFailure[] = [];
@@ -142,16 +162,22 @@ export class SeedPool {
   private seedMs = 0;
   private seedsTimed = 0;
   private cancelled = false;
+  private loaded: { scenario: string; options: Record<string, OptionValue> } | null = null;
   private finished = false;
   private started = false;
   private resolve!: (r: SweepResult) => void;
   private reject!: (e: Error) => void;
   private readonly result: Promise<SweepResult>;
 
-  constructor(plan: SweepPlan, onProgress: (p: SweepProgress) => void = () => {}) {
+  /**
+   * @param onProgress called as seeds finish
+   * @param onStart called once, when the first worker has loaded the scenario
+   */
+  constructor(plan: SweepPlan, onProgress: (p: SweepProgress) => void = () => {}, onStart: () => void = () => {}) {
     if (!Number.isSafeInteger(plan.workers) || plan.workers < 1) throw new RangeError(`workers must be a positive integer, got ${plan.workers}`);
     this.plan = plan;
     this.onProgress = onProgress;
+    this.onStart = onStart;
     this.shared = new BigInt64Array(new SharedArrayBuffer(8 * (1 + plan.workers)));
     this.shared.fill(NONE);
     this.shared[0] = NO_LIMIT;
@@ -213,10 +239,14 @@ export class SeedPool {
     switch (m.type) {
       case 'ready':
         e.ready = true;
+        if (this.loaded === null) {
+          this.loaded = { scenario: m.scenario, options: m.options };
+          this.onStart();
+        }
         this.dispatch(e);
         break;
       case 'loadError':
-        this.fail(new Error(`an explore worker could not load ${this.plan.file}:\n${m.error}`));
+        this.fail(m.usage ? new ScenarioLoadError(m.error, true) : new ScenarioLoadError(`an explore worker could not load ${this.plan.file}:\n${m.error}`, false));
         return;
       case 'failure':
         this.failures.push({ seed: m.seed, error: m.error });
@@ -337,6 +367,13 @@ export class SeedPool {
       // every seed of the shard up to the lowest failing one ran (see the module's comment)
       if (!this.cancelled) ran = (sorted[0]!.seed - this.plan.first) / this.plan.stride + 1;
     }
-    this.resolve({ ran, failures, interrupted: this.cancelled, workers: this.entries.length });
+    this.resolve({
+      scenario: this.loaded?.scenario ?? null,
+      options: this.loaded?.options ?? {},
+      ran,
+      failures,
+      interrupted: this.cancelled,
+      workers: this.entries.length,
+    });
   }
 }

@@ -53,14 +53,24 @@ function lowerLimit(seed: number): void {
   }
 }
 
+/** Loads the scenario; a file that is not one, or an option it lacks, is the user's mistake (`usage`). */
 async function load(): Promise<{ scenario: Scenario; options: Partial<Record<string, OptionValue>> } | null> {
+  let mod;
   try {
-    const mod = await importFile(data.file);
-    if (!isScenario(mod.default)) throw new Error(`${data.file} has no defineScenario default export`);
-    const scenario = mod.default;
+    mod = await importFile(data.file);
+  } catch (e) {
+    post({ type: 'loadError', usage: false, error: e instanceof Error ? (e.stack ?? e.message) : String(e) });
+    return null;
+  }
+  if (!isScenario(mod.default)) {
+    post({ type: 'loadError', usage: true, error: 'is not a scenario (its default export is not defineScenario(...))' });
+    return null;
+  }
+  const scenario = mod.default;
+  try {
     return { scenario, options: parseScenarioOptions(scenario, data.options) };
   } catch (e) {
-    post({ type: 'loadError', error: e instanceof Error ? (e.stack ?? e.message) : String(e) });
+    post({ type: 'loadError', usage: true, error: (e as Error).message });
     return null;
   }
 }
@@ -91,7 +101,7 @@ function serve(scenario: Scenario, options: Partial<Record<string, OptionValue>>
     Atomics.store(shared, slot, -1n);
     post({ type: 'done', ran, ms: performance.now() - t0 });
   });
-  post({ type: 'ready' });
+  post({ type: 'ready', scenario: scenario.name, options: options as Record<string, OptionValue> });
 }
 
 // no top-level await: the worker is built as CommonJS too

@@ -14,9 +14,11 @@ import { rt } from '../core/runtime.js';
 import { isScenario, parseScenarioOptions } from '../sim/scenario.js';
 import { parseSeedRange, UsageError, type ParsedArgs } from './args.js';
 import { importFile } from './load.js';
-import { SeedPool, type SeedFailure } from './explore-pool.js';
+import { SeedPool, ScenarioLoadError, type SeedFailure } from './explore-pool.js';
 import { ProgressBar } from './progress.js';
 import { FAULT_PRESETS, isFaultPreset, replayCommand, type FaultPreset } from './seed.js';
+
+const NOT_A_SCENARIO = 'is not a scenario (its default export is not defineScenario(...))';
 
 /** CLI flags of `explore` (every other `--name value` is a scenario option). */
 export const EXPLORE_FLAGS = ['seeds', 'workers', 'shard', 'faults', 'all', 'json', 'help', 'version'];
@@ -80,38 +82,47 @@ export async function cmdExplore(parsed: ParsedArgs): Promise<number> {
   const json = parsed.flags.get('json') === true;
   const display = relative(process.cwd(), file) || file;
 
-  // Load it here too: a file that is not a scenario, or an option it does not have, is a usage error
-  // (found before any worker starts).
-  const mod = await importFile(file);
-  if (!isScenario(mod.default)) throw new UsageError(`${fileArg} is not a scenario (its default export is not defineScenario(...))`);
-  const scenario = mod.default;
-  let options: Record<string, unknown>;
-  try {
-    options = parseScenarioOptions(scenario, parsed.options);
-  } catch (e) {
-    throw new UsageError((e as Error).message);
-  }
-
   const { first, stride, count } = shardSeeds(range, shard ?? [1, 1]);
   const info = (line: string): void => void (json ? process.stderr : process.stdout).write(line + '\n');
+  const shardText = shard ? ` (shard ${shard[0]}/${shard[1]}: ${count.toLocaleString('en-US')} seeds)` : '';
+  const nWorkers = Math.max(1, Math.min(workers, count));
+  const header = (): void =>
+    info(`geventjs explore: ${display} — seeds ${range[0]}..${range[1]}${shardText}, faults ${faults}, ${nWorkers} worker${nWorkers === 1 ? '' : 's'}${all ? ', all seeds' : ''}`);
+
+  // The workers load the scenario (the first to load it starts the sweep); this thread loads it only
+  // when no worker will (an empty shard), to check it all the same.
+  let scenarioName: string | null = null;
+  let scenarioOptions: Record<string, unknown> = {};
+  if (count === 0) {
+    const mod = await importFile(file);
+    if (!isScenario(mod.default)) throw new UsageError(`${fileArg} ${NOT_A_SCENARIO}`);
+    scenarioName = mod.default.name;
+    try {
+      scenarioOptions = parseScenarioOptions(mod.default, parsed.options);
+    } catch (e) {
+      throw new UsageError((e as Error).message);
+    }
+    header();
+  }
+
   const bar = new ProgressBar(count);
   const pool = new SeedPool(
     { file, options: parsed.options, faults, first, stride, count, workers, stopOnFailure: !all },
     (p) => bar.update(p.done, p.failures),
+    header,
   );
   const onSigint = (): void => {
     process.once('SIGINT', () => process.exit(130));
     pool.cancel();
   };
   process.once('SIGINT', onSigint);
-
-  const shardText = shard ? ` (shard ${shard[0]}/${shard[1]}: ${count.toLocaleString('en-US')} seeds)` : '';
-  const nWorkers = Math.max(1, Math.min(workers, count));
-  info(`geventjs explore: ${display} — seeds ${range[0]}..${range[1]}${shardText}, faults ${faults}, ${nWorkers} worker${nWorkers === 1 ? '' : 's'}${all ? ', all seeds' : ''}`);
   const wall0 = rt.host.now();
   let result;
   try {
     result = await pool.run();
+  } catch (e) {
+    if (e instanceof ScenarioLoadError && e.usage) throw new UsageError(e.message === NOT_A_SCENARIO ? `${fileArg} ${NOT_A_SCENARIO}` : e.message);
+    throw e;
   } finally {
     bar.stop();
     process.removeListener('SIGINT', onSigint);
@@ -124,12 +135,12 @@ export async function cmdExplore(parsed: ParsedArgs): Promise<number> {
 
   if (json) {
     const out = {
-      scenario: scenario.name,
+      scenario: result.scenario ?? scenarioName,
       file: display,
       seeds: range,
       shard,
       faults,
-      options,
+      options: result.scenario !== null ? result.options : scenarioOptions,
       workers: result.workers,
       ran: result.ran,
       failures,

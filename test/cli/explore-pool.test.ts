@@ -2,13 +2,15 @@
 // sources through tsx, as they load a user's TypeScript scenario).
 import { describe, it, expect } from 'vitest';
 import { fileURLToPath } from 'node:url';
-import { SeedPool, type SweepProgress } from '../../src/cli/explore-pool.js';
+import { SeedPool, ScenarioLoadError, type SweepProgress } from '../../src/cli/explore-pool.js';
 import { ProgressBar } from '../../src/cli/progress.js';
 import { shardSeeds } from '../../src/cli/explore.js';
 import { runSeed } from '../../src/vitest.js';
 import planted from '../fixtures/explore/planted.js';
 
 const PLANTED = fileURLToPath(new URL('../fixtures/explore/planted.ts', import.meta.url));
+const BROKEN = fileURLToPath(new URL('../fixtures/explore/broken.ts', import.meta.url));
+const NEVER_RAN = fileURLToPath(new URL('../fixtures/cli/never-ran.ts', import.meta.url));
 
 describe('SeedPool', () => {
   it('runs every seed of a strided sequence once and reports the failing ones in order', async () => {
@@ -35,17 +37,33 @@ describe('SeedPool', () => {
   it('cancel() before the workers are up resolves at once, interrupted, nothing run', async () => {
     const pool = new SeedPool({ file: PLANTED, options: {}, faults: 'none', first: 1, stride: 1, count: 1000, workers: 2, stopOnFailure: true });
     pool.cancel();
-    expect(await pool.run()).toEqual({ ran: 0, failures: [], interrupted: true, workers: 0 });
+    expect(await pool.run()).toEqual({ scenario: null, options: {}, ran: 0, failures: [], interrupted: true, workers: 0 });
   });
 
   it('never starts more workers than seeds', async () => {
     const pool = new SeedPool({ file: PLANTED, options: { rate: '0' }, faults: 'none', first: 7, stride: 1, count: 1, workers: 4, stopOnFailure: true });
-    expect(await pool.run()).toEqual({ ran: 1, failures: [], interrupted: false, workers: 1 });
+    expect(await pool.run()).toEqual({ scenario: 'planted', options: { rate: 0 }, ran: 1, failures: [], interrupted: false, workers: 1 });
   });
 
-  it('a worker that cannot load the scenario rejects the sweep with the loader error', async () => {
-    const pool = new SeedPool({ file: PLANTED, options: { nosuch: '1' }, faults: 'none', first: 1, stride: 1, count: 5, workers: 1, stopOnFailure: true });
-    await expect(pool.run()).rejects.toThrow(/could not load .*planted\.ts:\nTypeError: unknown option --nosuch for scenario planted/);
+  it('workers that cannot take the scenario reject the sweep: a usage error for an unknown option or a non-scenario', async () => {
+    const pool = new SeedPool({ file: PLANTED, options: { nosuch: '1' }, faults: 'none', first: 1, stride: 1, count: 5, workers: 2, stopOnFailure: true });
+    const err = await pool.run().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ScenarioLoadError);
+    expect(err).toMatchObject({ usage: true, message: 'unknown option --nosuch for scenario planted (its options: --rate, --workers, --rounds, --slow, --burn)' });
+    const plain = new SeedPool({ file: NEVER_RAN, options: {}, faults: 'none', first: 1, stride: 1, count: 5, workers: 1, stopOnFailure: true });
+    await expect(plain.run()).rejects.toMatchObject({ usage: true, message: 'is not a scenario (its default export is not defineScenario(...))' });
+  });
+
+  it('a scenario whose import throws rejects the sweep with the error (not a usage error)', async () => {
+    const pool = new SeedPool({ file: BROKEN, options: {}, faults: 'none', first: 1, stride: 1, count: 5, workers: 1, stopOnFailure: true });
+    const err = (await pool.run().catch((e: unknown) => e)) as ScenarioLoadError;
+    expect(err.usage).toBe(false);
+    expect(err.message).toMatch(/^an explore worker could not load .*broken\.ts:\nError: this module fails to load/);
+  });
+
+  it('reports the scenario name and its parsed options from the workers', async () => {
+    const pool = new SeedPool({ file: PLANTED, options: { rate: '0', rounds: '2' }, faults: 'none', first: 1, stride: 1, count: 3, workers: 1, stopOnFailure: true });
+    expect(await pool.run()).toMatchObject({ scenario: 'planted', options: { rate: 0, rounds: 2 }, ran: 3, failures: [] });
   });
 });
 
