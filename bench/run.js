@@ -4,7 +4,7 @@
 // stderr. Exit code 1 if the contenders did not perform identical wake-ups or the trace hash differs
 // between two processes (targets missed do not fail the run: they are reported).
 //
-//   node bench/run.js [--quick] [--runs N] [--only switch,spawn,determinism,echo,scaling] [--out file.json]
+//   node bench/run.js [--quick] [--runs N] [--only switch,spawn,determinism,echo,scaling,explore] [--out file.json]
 //                     [--against other/dist/index.js]   (A/B: that build's hub runs paired with this one)
 // The report is also written to bench/results/latest.json (and a dated copy), or to --out.
 import { spawn as spawnChild, execFileSync } from 'node:child_process';
@@ -13,7 +13,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { BENCH_DIR, ROOT, distPath, parseArgs, progress, fmtRate, round, median } from './lib/common.js';
 
-const args = parseArgs(process.argv.slice(2), { quick: false, only: 'switch,spawn,determinism,echo,scaling' });
+const args = parseArgs(process.argv.slice(2), { quick: false, only: 'switch,spawn,determinism,echo,scaling,explore' });
 const only = new Set(String(args.only).split(','));
 const RUNS = args.runs ?? (args.quick ? 3 : 5);
 const PEER_RUNS = args.runs ?? (args.quick ? 1 : 3);
@@ -501,6 +501,12 @@ async function main() {
     }
   }
 
+  if (only.has('explore')) {
+    // seeds/s of `geventjs explore` with 1 and 2 workers, and simulated seconds per wall second (bench/explore.js)
+    report.explore = await child('explore.js', args.quick ? ['--quick'] : []);
+    if (!report.explore.sweep.sameFailures || !report.explore.simSpeed.traceHashStableAcrossRuns) ok = false;
+  }
+
   report.summary = summarize(report);
   report.meta.wallSeconds = round((Date.now() - t0) / 1000, 1);
   const json = JSON.stringify(report, null, 2) + '\n';
@@ -550,6 +556,12 @@ function summarize(r) {
   if (r.scaling) {
     s['scaling µs per round trip (clients: µs)'] = r.scaling.curve.map((p) => `${p.clients}: ${p.usPerRoundTrip}`).join(', ');
     s['scaling max over min'] = `${r.scaling.maxOverMin.ofMedians} (per round ${r.scaling.maxOverMin.value}; within ±${TARGETS.scalingWithin * 100}% of the median: ${r.scaling.met ? 'met' : 'missed'})`;
+  }
+  if (r.explore) {
+    const { sweep, simSpeed } = r.explore;
+    s['explore seeds/s 1 worker, 2 workers'] = `${sweep.workers1.seedsPerSecond.median}, ${sweep.workers2.seedsPerSecond.median} (echo 50×20, faults ${sweep.faults}, ${sweep.seeds[1]} seeds)`;
+    s['explore speedup 2 workers over 1'] = `${sweep.speedup.value} (target ≥ ${sweep.speedup.target}: ${sweep.speedup.met ? 'met' : 'missed'})`;
+    s['sim seconds per wall second (echo 500 clients, 1 ms latency)'] = simSpeed.simSecondsPerWallSecond.median;
   }
   return s;
 }
