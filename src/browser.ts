@@ -5,6 +5,7 @@
 export * from './core/index.js';
 export * from './sync/index.js';
 export * from './sim/scenario.js';
+export * from './sim/index.js';
 export * from './socket/index.js';
 export * from './server/index.js';
 export { MemoryNet, getNet, type Net, type NetStats, type Address, type MemoryNetOptions } from './net/index.js';

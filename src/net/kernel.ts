@@ -12,7 +12,7 @@ import { ANY, LOOPBACK, isLoopback, formatAddress } from './address.js';
 import { sysError } from './errors.js';
 import { READ, WRITE, type Address, type Direction, type NetSocket } from './net.js';
 import { Segment, SYN, SYN_ACK, DATA, FIN, RST, ACK, SEGMENT_NAMES } from './segment.js';
-import { K_DELIVER, K_SEGMENT, K_DROP } from './trace.js';
+import { K_DELIVER, K_SEGMENT, K_DROP, K_ABORT } from './trace.js';
 import type { MemoryNet } from './fabric.js';
 
 /** Linux's ephemeral port range (net.ipv4.ip_local_port_range). */
@@ -43,6 +43,10 @@ export class Host {
   readonly ports = new Map<number, MemSocket>();
   /** The socket table: every open socket of this host by fd, in creation order. */
   readonly sockets = new Map<number, MemSocket>();
+  /** Crashed and not restarted: segments reaching it are lost (TCP retransmits them). */
+  down = false;
+  /** Paused: segments reaching it are held until it resumes. */
+  paused = false;
   private cursor: number;
 
   constructor(
@@ -77,6 +81,22 @@ export class Host {
       }
     }
     throw sysError('EADDRNOTAVAIL', syscall);
+  }
+
+  /**
+   * The host crashes: every socket vanishes at once — no FIN, unread and unsent bytes gone — and the
+   * peer of each connection is sent a reset (it sees ECONNRESET once the reset arrives, after what was
+   * already on its way). Until `restart`, segments reaching the host are lost. Its ports are free.
+   */
+  crash(): void {
+    for (const s of [...this.sockets.values()]) s.vanish();
+    this.ports.clear();
+    this.down = true;
+  }
+
+  /** The host is back (after `crash`): an empty kernel answering every segment of an old connection with a reset. */
+  restart(): void {
+    this.down = false;
   }
 
   /** A segment arrives at this host (a hub callback). */
@@ -157,6 +177,11 @@ export class MemSocket implements NetSocket {
   fdClosed = false;
   /** Deliver-at of the last segment sent, ns: segments of one direction never overtake. @internal */
   lastDeliverAt = -0.5;
+  /** The oldest segment this socket sent that has not been delivered (its wire, linked by `next`). @internal */
+  wireHead: Segment | null = null;
+  /** @internal */ wireTail: Segment | null = null;
+  /** Stream chaos: writes waiting to go out as one segment with the next ones of this instant. @internal */
+  coalesced: Uint8Array[] | null = null;
 
   // listening
   /** @internal */ backlog = 0;
@@ -407,6 +432,7 @@ export class MemSocket implements NetSocket {
 
   /** Sends a control or data segment to the peer. @internal */
   transmit(kind: number, data: Uint8Array | null): void {
+    if (this.coalesced !== null && kind !== DATA) this.net.flushCoalesced(this); // bytes before FIN/RST/ACK
     const edge = this.rcvRead + this.window;
     this.rcvAdv = edge;
     this.net.transmit(
@@ -434,6 +460,35 @@ export class MemSocket implements NetSocket {
       return;
     }
     this.failConnect('ETIMEDOUT');
+  }
+
+  /** The host crashed: the socket vanishes without a FIN; a connected peer is sent a reset. @internal */
+  vanish(): void {
+    this.coalesced = null;
+    if (this.state === ESTABLISHED && !this.reset && this.peer !== null) this.transmit(RST, null);
+    if (this.state === SYN_SENT) this.cancelSynTimer();
+    this.fdClosed = true;
+    this.reset = true;
+    this.wrShut = true;
+    this.dropReceived();
+    this.queue.length = 0;
+    this.qHead = 0;
+    this.host.sockets.delete(this.fd);
+    this.releasePort();
+    this.state = CLOSED;
+    this.error = null;
+  }
+
+  /** TCP gives up on the connection (its retransmissions are exhausted): calls fail with `code`. @internal */
+  abortConnection(code: string): void {
+    this.net.discardWire(this);
+    if (this.reset) return;
+    const hub = this.net.hub;
+    hub.trace.record(K_ABORT, hub.clock, -1, this.fd, 0, code);
+    this.reset = true;
+    this.error = code;
+    this.notify(READ);
+    this.notify(WRITE);
   }
 
   private failConnect(code: string): void {
@@ -568,6 +623,7 @@ export class MemSocket implements NetSocket {
         if (this.state !== ESTABLISHED || this.reset) return;
         // Linux: a reset in CLOSE_WAIT (the peer's FIN already seen) reports EPIPE, else ECONNRESET
         this.reset = true;
+        this.net.discardWire(this); // and drops what it had yet to deliver
         this.error = this.peerFin ? 'EPIPE' : 'ECONNRESET';
         this.notify(READ);
         this.notify(WRITE);

@@ -78,6 +78,18 @@ export interface NetSocket {
 }
 
 /**
+ * Where the simulation layer tells a real network about its hosts (real mode maps each simulated host
+ * to a loopback address of its own, 127.0.0.2, .3, …).
+ * @internal
+ */
+export interface HostDirectory {
+  /** The address of the current greenlet's host, or null when it runs on no simulated host. */
+  currentAddress(): string | null;
+  /** The address a host name (or a host's simulated address) stands for, or undefined. */
+  lookup(name: string): string | undefined;
+}
+
+/**
  * A network: makes kernel sockets and resolves names. One per hub (`hub.net`).
  * @internal implemented by MemoryNet and TcpNet
  */

@@ -2,7 +2,10 @@
  * Segments: what the in-memory fabric carries between kernel sockets. A simplified TCP: a handshake
  * (SYN, SYN-ACK), data, FIN, RST, and window updates (ACK). Every segment carries the sender's
  * receive-window edge, so replies double as window updates. Delivery is reliable and in order per
- * direction of a connection (the fabric keeps FIFO); the router may delay or drop.
+ * direction of a connection: the fabric keeps every undelivered segment of a socket on that socket's
+ * `wire` (a FIFO), and a segment reaches the kernel only after the ones sent before it — as TCP's
+ * reassembly does. The router may delay, hold or drop a segment; a dropped SYN is lost (the connect
+ * retries), any other dropped segment is retransmitted after TCP's retransmission timeout.
  * @internal
  */
 import type { MemSocket, Host } from './kernel.js';
@@ -13,6 +16,18 @@ export const DATA = 3;
 export const FIN = 4;
 export const RST = 5;
 export const ACK = 6;
+
+/** Where a segment is on its way (`Segment.state`). */
+/** Scheduled: a timer or queued callback will bring it to its destination. */
+export const IN_FLIGHT = 0;
+/** Arrived, but an earlier segment of its socket has not: waits in the receiver's reassembly queue. */
+export const ARRIVED = 1;
+/** Held by a rule (`hold`) or by a paused destination, until released. */
+export const HELD = 2;
+/** Lost by a fault: the sender retransmits it when its retransmission timer fires. */
+export const LOST = 3;
+/** Delivered, or discarded with its connection: nothing more happens to it. */
+export const DONE = 4;
 
 /** Printable names of segment kinds, by kind. */
 export const SEGMENT_NAMES: readonly string[] = ['', 'SYN', 'SYN-ACK', 'DATA', 'FIN', 'RST', 'ACK'];
@@ -38,6 +53,17 @@ export class Segment {
     /** The sender's receive-window right edge: total bytes it will have accepted from its peer. */
     readonly wnd: number,
   ) {}
+
+  /** IN_FLIGHT, ARRIVED, HELD, LOST or DONE. */
+  state = IN_FLIGHT;
+  /** The next undelivered segment of the same socket (its wire). */
+  next: Segment | null = null;
+  /** Retransmissions so far (after losses). */
+  retries = 0;
+  /** Released from a hold: hold rules let it pass from now on. */
+  released = false;
+  /** Whether the segment is on its sender's wire (in-order delivery); SYNs and kernel resets are not. */
+  wired = false;
 
   /** Bytes of payload. */
   get size(): number {

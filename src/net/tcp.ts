@@ -21,7 +21,7 @@ import type { Greenlet } from '../core/greenlet.js';
 import { LOOPBACK, formatAddress } from './address.js';
 import { sysError } from './errors.js';
 import { DEFAULT_WINDOW } from './fabric.js';
-import { READ, WRITE, type Address, type Direction, type Net, type NetSocket, type NetStats } from './net.js';
+import { READ, WRITE, type Address, type Direction, type HostDirectory, type Net, type NetSocket, type NetStats } from './net.js';
 import { K_DELIVER } from './trace.js';
 
 const FRESH = 0;
@@ -49,6 +49,11 @@ export class TcpNet implements Net {
   readonly window: number;
   /** Open sockets, in creation order. @internal */
   readonly open = new Set<TcpSocket>();
+  /**
+   * The simulation's hosts, when a scenario runs with `--real`: a host's sockets bind and connect
+   * from its own loopback address, and host names resolve to those addresses. @internal
+   */
+  directory: HostDirectory | null = null;
   private fdCounter = 2;
   private closed = false;
 
@@ -68,7 +73,7 @@ export class TcpNet implements Net {
   /** IPv4 literals and `localhost`; other names are resolved by Node when connecting (ENOTFOUND then). */
   resolve(name: string): string {
     if (name === '' || name.toLowerCase() === 'localhost') return LOOPBACK;
-    return name;
+    return this.directory?.lookup(name) ?? name;
   }
 
   /** @internal */
@@ -91,6 +96,8 @@ export class TcpNet implements Net {
 /** A real TCP socket behind the kernel interface. @internal */
 export class TcpSocket implements NetSocket {
   readonly fd: number;
+  /** The loopback address of the simulated host the socket was created on (real-mode scenarios), or null. */
+  private readonly hostAddr: string | null;
   private state = FRESH;
   private bindHost = '';
   private bindPort = 0;
@@ -119,6 +126,7 @@ export class TcpSocket implements NetSocket {
 
   constructor(readonly net: TcpNet) {
     this.fd = net.nextFd();
+    this.hostAddr = net.directory?.currentAddress() ?? null;
     net.open.add(this);
   }
 
@@ -133,6 +141,8 @@ export class TcpSocket implements NetSocket {
   bind(host: string, port: number): void {
     if (this.state !== FRESH) throw sysError('EINVAL', 'bind');
     this.bindHost = host === '' ? '' : this.net.resolve(host);
+    // a simulated host's "every address" is its own loopback address
+    if (this.hostAddr !== null && (this.bindHost === '' || this.bindHost === '0.0.0.0')) this.bindHost = this.hostAddr;
     this.bindPort = port;
     this.state = BOUND;
   }
@@ -180,7 +190,7 @@ export class TcpSocket implements NetSocket {
     });
     this.state = LISTEN_PENDING;
     server.listen({
-      host: this.bindHost === '' ? LOOPBACK : this.bindHost,
+      host: this.bindHost === '' ? (this.hostAddr ?? LOOPBACK) : this.bindHost,
       port: this.bindPort,
       // Node accepts every queued connection as soon as its loop polls, so the kernel's queue only has
       // to absorb a burst between two polls; with a tiny one (the tutorial's listen(5)) Linux drops
@@ -223,6 +233,7 @@ export class TcpSocket implements NetSocket {
     const addr = this.net.resolve(host);
     const opts: nodeNet.TcpNetConnectOpts = { host: addr, port, family: 4, allowHalfOpen: true, noDelay: true };
     if (this.bindHost !== '' && this.bindHost !== '0.0.0.0') opts.localAddress = this.bindHost;
+    else if (this.hostAddr !== null) opts.localAddress = this.hostAddr;
     if (this.bindPort !== 0) opts.localPort = this.bindPort;
     this.state = CONNECTING;
     this.connecting = true;

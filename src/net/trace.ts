@@ -25,3 +25,15 @@ export const K_SEGMENT = defineKind('segment', { a: ['fd', 'int'], b: ['type', '
 export const K_DROP = defineKind('drop', { a: ['fd', 'int'], b: ['type', 'int'], s: 'reason' });
 /** close(): a = fd, b = 1 when it reset the connection (unread data), else 0. */
 export const K_CLOSE = defineKind('close', { a: ['fd', 'int'], b: ['reset', 'int'] });
+/** A fault lost a segment that TCP will retransmit: a = sending fd, b = segment type; s = why. */
+export const K_LOST = defineKind('lost', { a: ['fd', 'int'], b: ['type', 'int'], s: 'reason' });
+/** A lost segment is sent again (its retransmission timer fired): a = sending fd, b = retransmissions so far. */
+export const K_RETRANSMIT = defineKind('retransmit', { a: ['fd', 'int'], b: ['retries', 'int'] });
+/** A segment was held (a hold rule, a paused destination): a = sending fd, b = segment type; s = by what. */
+export const K_HELD = defineKind('held', { a: ['fd', 'int'], b: ['type', 'int'], s: 'by' });
+/** A held segment was released: a = sending fd, b = segment type. */
+export const K_RELEASE = defineKind('release', { a: ['fd', 'int'], b: ['type', 'int'] });
+/** TCP gave up on a connection (retransmissions exhausted): a = fd; s = the error code. */
+export const K_ABORT = defineKind('abort', { a: ['fd', 'int'], s: 'code' });
+/** Stream chaos: a = sending fd, b = pieces; s = `split` (one write, several segments) or `coalesce` (several writes, one segment). */
+export const K_CHAOS = defineKind('chaos', { a: ['fd', 'int'], b: ['pieces', 'int'], s: 'what' });

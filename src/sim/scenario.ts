@@ -3,11 +3,14 @@
  * playground alike.
  *
  * A scenario module's default export is `defineScenario({ name, options, run })`. `run(options, hub)`
- * runs as the main greenlet of a fresh hub, returns a plain JSON summary, and throws when an invariant
+ * runs as the main greenlet of a fresh hub — a `Simulation`, so it may add hosts (`hub.host(...)`,
+ * `hub.client(...)`) and call faults — returns a plain JSON summary, and throws when an invariant
  * breaks.
  */
-import { Hub, type HubOptions, type Mode } from '../core/hub.js';
-import { rt } from '../core/runtime.js';
+import type { Hub, HubOptions, Mode } from '../core/hub.js';
+import { rt, env } from '../core/runtime.js';
+import { Simulation } from './simulation.js';
+import { applyFaults, isFaultPreset, FAULT_PRESETS, type FaultPreset, type FaultPlan } from './presets.js';
 
 /** Values a scenario option may take (what a `--name value` flag can carry). */
 export type OptionValue = number | string | boolean;
@@ -24,8 +27,12 @@ export interface ScenarioDefinition<O extends Record<string, OptionValue>, S> {
   options: O;
   /** Hub options derived from the scenario's options (network latency, …). */
   hubOptions?: (options: WidenOptions<O>) => HubOptions;
-  /** The scenario itself: runs as the main greenlet; returns a plain JSON summary; throws on failure. */
-  run(options: WidenOptions<O>, hub: Hub): S | Promise<S>;
+  /**
+   * The scenario itself: runs as the main greenlet of a fresh `Simulation` (in real mode too, where
+   * its hosts get loopback addresses of their own and faults throw); returns a plain JSON summary;
+   * throws on failure.
+   */
+  run(options: WidenOptions<O>, hub: Simulation): S | Promise<S>;
 }
 
 const SCENARIO = Symbol.for('geventjs.scenario');
@@ -36,6 +43,7 @@ export type Scenario<O extends Record<string, OptionValue> = Record<string, Opti
   description?: string;
   options: O;
   hubOptions?: (options: O) => HubOptions;
+  /** Runs the scenario as the main greenlet of `hub` — a `Simulation` if it adds hosts (`runScenario` makes one). */
   run(options: O, hub: Hub): S | Promise<S>;
 }> & { readonly [SCENARIO]: true };
 
@@ -113,6 +121,16 @@ export interface RunScenarioOptions<O> {
   hub?: HubOptions;
   /** Called with the hub before the scenario starts (progress displays, tooling). */
   onHub?: (hub: Hub) => void;
+  /**
+   * A fault preset drawn from the seed (`none` by default; see `applyFaults`), applied to the
+   * scenario's Simulation before it runs. Anything but `none` needs sim mode.
+   */
+  faults?: FaultPreset;
+  /**
+   * Perturbed scheduling (sim mode): the ready greenlets and callbacks of one instant run in an order
+   * drawn from the seed instead of FIFO, to explore interleavings. Off by default.
+   */
+  perturb?: boolean;
 }
 
 export interface ScenarioResult<S> {
@@ -126,14 +144,18 @@ export interface ScenarioResult<S> {
   /** Wall-clock milliseconds the run took. */
   wallMs: number;
   traceHash: string;
-  hub: Hub;
+  hub: Simulation;
+  /** The fault preset applied, and what it drew from the seed. */
+  faults: FaultPlan;
 }
 
 /**
- * Runs a scenario on a fresh hub and returns its summary with the run's facts.
+ * Runs a scenario on a fresh hub (a `Simulation`, with the fault preset `faults` drawn from the seed)
+ * and returns its summary with the run's facts.
  * @example
  * const r = await runScenario(echo, { seed: 7, options: { clients: 50 } });
  * console.log(r.summary, r.traceHash);
+ * await runScenario(kv, { seed: 12, mode: 'sim', faults: 'partitions' }); // throws if the invariant breaks
  */
 export async function runScenario<O extends Record<string, OptionValue>, S>(
   scenario: Scenario<O, S>,
@@ -146,8 +168,13 @@ export async function runScenario<O extends Record<string, OptionValue>, S>(
   };
   if (opts.seed !== undefined) hubOptions.seed = opts.seed;
   if (opts.mode !== undefined) hubOptions.mode = opts.mode;
+  else hubOptions.mode ??= (env('GEVENTJS_MODE') as Mode | undefined) ?? 'sim';
   if (opts.trace) hubOptions.trace = true;
-  const hub = new Hub(hubOptions);
+  if (opts.perturb !== undefined) hubOptions.perturb = opts.perturb;
+  const preset = opts.faults ?? 'none';
+  if (!isFaultPreset(preset)) throw new RangeError(`unknown fault preset ${JSON.stringify(preset)} (presets: ${FAULT_PRESETS.join(', ')})`);
+  const hub = new Simulation(hubOptions);
+  const faults = applyFaults(hub, preset);
   opts.onHub?.(hub);
   const wall0 = performanceNow();
   const summary = await hub.run(() => scenario.run(options, hub));
@@ -162,6 +189,7 @@ export async function runScenario<O extends Record<string, OptionValue>, S>(
     wallMs,
     traceHash: hub.traceHash(),
     hub,
+    faults,
   };
 }
 
