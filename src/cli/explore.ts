@@ -109,7 +109,10 @@ export async function cmdExplore(parsed: ParsedArgs): Promise<number> {
   const pool = new SeedPool(
     { file, options: parsed.options, faults, first, stride, count, workers, stopOnFailure: !all },
     (p) => bar.update(p.done, p.failures),
-    header,
+    () => {
+      header();
+      bar.start();
+    },
   );
   const onSigint = (): void => {
     process.once('SIGINT', () => process.exit(130));

@@ -33,7 +33,8 @@ Usage:
 
 Flags of run:
   --seed N        seed of the hub's PRNG (default: GEVENTJS_SEED or 1)
-  --faults preset faults drawn from the seed (sim mode): ${FAULT_PRESETS.join(', ')} (default none)
+  --faults preset faults drawn from the seed (sim mode; default none):
+                  ${FAULT_PRESETS.join(', ')}
   --real          real time and real TCP (same as GEVENTJS_MODE=real); default is simulation
   --json          print one JSON object with the result on stdout (program output goes to stderr)
   --trace file    write every trace event to <file>, one JSON object per line

@@ -81,8 +81,9 @@ describe('ProgressBar', () => {
     const writes: string[] = [];
     const tty = { isTTY: true, columns: 100, write: (s: string) => writes.push(s) };
     const bar = new ProgressBar(10_000, tty);
+    bar.start();
     bar.update(2_500, 1);
-    expect(bar.line(100)).toMatch(/^\[#{10}\.{30}\] 2,500\/10,000 seeds · 1 failure · [\d.]+ seeds\/s$/);
+    expect(bar.line(100)).toMatch(/^\[#{8}\.{22}\] 2,500\/10,000 seeds · 1 failure · [\d.]+ seeds\/s$/);
     await new Promise((r) => setTimeout(r, 150)); // the bar redraws every 100 ms of real time
     bar.stop();
     expect(writes[0]).toMatch(/^\r\[#+\.+\] 2,500\/10,000 seeds · 1 failure · [\d.]+ seeds\/s\x1b\[K$/);
@@ -92,6 +93,7 @@ describe('ProgressBar', () => {
   it('stays silent when the stream is not a TTY', async () => {
     const writes: string[] = [];
     const bar = new ProgressBar(10, { isTTY: false, write: (s: string) => writes.push(s) });
+    bar.start();
     bar.update(5, 0);
     await new Promise((r) => setTimeout(r, 150));
     bar.stop();
