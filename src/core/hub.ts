@@ -683,6 +683,32 @@ export class Hub {
 
   /** @internal `sleep(seconds)` for the current greenlet. */
   sleep(seconds: number): Promise<void> {
+    const g0 = rt.current;
+    if (
+      g0 !== null &&
+      this.running === g0 &&
+      this.sim &&
+      typeof seconds === 'number' &&
+      seconds > 0 &&
+      seconds < Infinity &&
+      g0.res === null &&
+      g0.index === TIMER_IDLE
+    ) {
+      // the common case, inlined: a running greenlet sleeps on the virtual clock (same steps as below)
+      g0.fn = wakeSleeper;
+      this.timers.push(g0, this.clock + Math.round(seconds * NS), ++this.seq);
+      const p = new Promise(capture);
+      g0.res = slotRes;
+      g0.parkReason = R_SLEEP;
+      g0.parkTarget = undefined;
+      this.parkTimes[g0.slot] = this.clock;
+      if (this.trace.observed) this.trace.note(K_PARK, this.clock, g0.id, R_SLEEP, 0);
+      this.running = null;
+      rt.current = null;
+      if (rt.active === this) this.dispatch();
+      else this.requestTurn();
+      return p as Promise<void>;
+    }
     const ns = toNs(seconds);
     const g = this.currentForPark('sleep()');
     if (ns === 0) {

@@ -145,30 +145,49 @@ export class Trace {
     return this.count;
   }
 
-  private mix(w: number): void {
-    let h1 = Math.imul(this.h1 ^ w, 0xcc9e2d51);
-    h1 = (h1 << 15) | (h1 >>> 17);
-    let h2 = Math.imul(this.h2 ^ w, 0x1b873593);
-    h2 = ((h2 << 13) | (h2 >>> 19)) + h1;
-    this.h1 = Math.imul(h1, 5) + 0xe6546b64;
-    this.h2 = h2 | 0;
-  }
-
   /**
    * Records one event at hub time `tNs` (integer nanoseconds). `a` and `b` are integers (or interned
    * names); `s` is a payload kept only in the full list, and hashed only when it is a string.
    */
   record(kind: number, tNs: number, g: number, a: number, b: number, s?: string | Uint8Array): void {
+    // Two 32-bit lanes, murmur-style, mixed inline on locals: this runs on every switch. Values stay
+    // int32 (| 0) so the fields never become boxed doubles.
+    let h1 = this.h1;
+    let h2 = this.h2;
+    let w: number;
     if (tNs !== this.lastT) {
       this.lastT = tNs;
-      this.mix(0x7ffffff1);
-      this.mix(tNs % 4294967296 | 0);
-      this.mix(Math.floor(tNs / 4294967296) | 0);
+      // a time mark: the low and high 32 bits of the integer nanoseconds in one word
+      w = 0x7ffffff1 ^ (tNs >>> 0) ^ Math.imul((tNs / 4294967296) | 0, 0x27d4eb2d);
+      h1 = Math.imul(h1 ^ w, 0xcc9e2d51);
+      h1 = (h1 << 15) | (h1 >>> 17);
+      h2 = Math.imul(h2 ^ w, 0x1b873593);
+      h2 = (((h2 << 13) | (h2 >>> 19)) + h1) | 0;
+      h1 = (Math.imul(h1, 5) + 0xe6546b64) | 0;
     }
     // two words per event: (kind, greenlet) and (a, b)
-    this.mix(registry.kindHashes[kind]! ^ Math.imul(g, 0x9e3779b1));
-    this.mix((a | 0) ^ Math.imul(b | 0, 0x85ebca6b));
-    if (typeof s === 'string') this.mix(hashString(s));
+    w = registry.kindHashes[kind]! ^ Math.imul(g, 0x9e3779b1);
+    h1 = Math.imul(h1 ^ w, 0xcc9e2d51);
+    h1 = (h1 << 15) | (h1 >>> 17);
+    h2 = Math.imul(h2 ^ w, 0x1b873593);
+    h2 = (((h2 << 13) | (h2 >>> 19)) + h1) | 0;
+    h1 = (Math.imul(h1, 5) + 0xe6546b64) | 0;
+    w = (a | 0) ^ Math.imul(b | 0, 0x85ebca6b);
+    h1 = Math.imul(h1 ^ w, 0xcc9e2d51);
+    h1 = (h1 << 15) | (h1 >>> 17);
+    h2 = Math.imul(h2 ^ w, 0x1b873593);
+    h2 = (((h2 << 13) | (h2 >>> 19)) + h1) | 0;
+    h1 = (Math.imul(h1, 5) + 0xe6546b64) | 0;
+    if (typeof s === 'string') {
+      w = hashString(s);
+      h1 = Math.imul(h1 ^ w, 0xcc9e2d51);
+      h1 = (h1 << 15) | (h1 >>> 17);
+      h2 = Math.imul(h2 ^ w, 0x1b873593);
+      h2 = (((h2 << 13) | (h2 >>> 19)) + h1) | 0;
+      h1 = (Math.imul(h1, 5) + 0xe6546b64) | 0;
+    }
+    this.h1 = h1;
+    this.h2 = h2;
     const i = this.count++ & (RING - 1);
     const ring = this.ring;
     const j = i * 5;
