@@ -201,13 +201,14 @@ function describeSeeds(seeds: number[]): string {
  * message that carries the seed, the scenario's error and a one-line replay command.
  * @example
  * import { simTest } from 'geventjs/vitest';
- * import echo from '../sim/echo.ts';
+ * import echoFramed from '../sim/echo-framed.ts';
  *
- * simTest('echo survives stream chaos', echo, { seeds: '1..200', faults: 'chaos', options: { clients: 5 }, file: 'sim/echo.ts' });
- * simTest('tutorial', 'sim/tutorial.ts', { seeds: 20 });  // a path works too (relative to the working directory)
- * // a failure reads:
- * //   scenario echo failed with seed 17: Error: echo: 98 of 100 round trips; 1 clients failed
- * //     replay: geventjs run sim/echo.ts --seed 17 --faults chaos --clients 5
+ * simTest('echo-framed survives stream chaos', echoFramed, { seeds: '1..200', faults: 'chaos', options: { clients: 5 }, file: 'sim/echo-framed.ts' });
+ * simTest('kv-fixed holds under partitions', 'sim/kv-fixed.ts', { seeds: 50, faults: 'partitions' });  // a path works too
+ * simTest('tutorial echo under chaos', 'sim/echo.ts', { seeds: 10, faults: 'chaos', options: { clients: 5 } });
+ * // fails; the message reads:
+ * //   scenario echo failed with seed 1: Error: echo: 27 of 50 round trips; 7 clients failed
+ * //     replay: geventjs run sim/echo.ts --seed 1 --faults chaos --clients 5
  */
 export function simTest<O extends Record<string, OptionValue>>(name: string, scenario: Scenario<O, unknown> | string | URL, opts: SimTestOptions<O>): void {
   parseSeeds(opts.seeds); // bad seeds fail at collection, not at run time

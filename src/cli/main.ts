@@ -53,10 +53,15 @@ Flags of explore:
   A seed fails when the scenario throws, on LoopExit, or when a greenlet dies of an error nobody
   handled. The scenario's console output is silenced in the workers: replay a seed to see it.
 
+Examples:
+  geventjs explore sim/echo.ts --seeds 1..100 --faults chaos --clients 10   # finds echo's framing bug
+  geventjs explore sim/kv.ts --seeds 1..10000 --faults partitions --all --json > found.json
+  geventjs explore sim/kv-fixed.ts --seeds 1..10000 --faults all --shard 2/4  # CI machine 2 of 4
+
 In a test suite (vitest), the same sweep in-process:
   import { simTest } from 'geventjs/vitest';
-  import echo from '../sim/echo.ts';
-  simTest('echo survives chaos', echo, { seeds: '1..200', faults: 'chaos', file: 'sim/echo.ts' });
+  import echo from '../sim/echo-framed.ts';
+  simTest('echo-framed survives chaos', echo, { seeds: '1..200', faults: 'chaos', file: 'sim/echo-framed.ts' });
   // a failure's message carries the seed, the scenario's error and the replay command
 
 Exit codes: 0 ok, 1 failure / uncaught error / LoopExit (explore: a failing seed), 2 usage error,
@@ -187,8 +192,7 @@ async function cmdRun(parsed: ReturnType<typeof parseArgs>): Promise<number> {
       } catch (e) {
         throw new UsageError((e as Error).message);
       }
-      // `faults` is read by the sim layer's runScenario (presets drawn from the seed)
-      const runOptions: Parameters<typeof runScenario>[1] & { faults: FaultPreset } = {
+      const runOptions: Parameters<typeof runScenario>[1] = {
         seed,
         mode,
         faults,

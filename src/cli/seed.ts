@@ -6,33 +6,13 @@
  * greenlet died of an error nobody handled (the hub's reporter saw it) — the same rule as `geventjs run`.
  */
 import { runScenario, type OptionValue, type RunScenarioOptions, type Scenario } from '../sim/scenario.js';
+import { FAULT_PRESETS, isFaultPreset, type FaultPreset } from '../sim/presets.js';
 import type { Greenlet } from '../core/greenlet.js';
 import { LoopExit } from '../core/errors.js';
 import type { Mode, Reporter } from '../core/hub.js';
 
-/**
- * The fault presets a sweep can draw from the seed (swarm testing), mildest first.
- * @example
- * FAULT_PRESETS.includes('chaos'); // true
- */
-export const FAULT_PRESETS = ['none', 'latency', 'partitions', 'crashes', 'chaos', 'all'] as const;
-
-/**
- * A fault preset's name.
- * @example
- * const faults: FaultPreset = 'partitions';
- */
-export type FaultPreset = (typeof FAULT_PRESETS)[number];
-
-/**
- * Whether `x` names a fault preset.
- * @example
- * isFaultPreset('chaos'); // true
- * isFaultPreset('mayhem'); // false
- */
-export function isFaultPreset(x: unknown): x is FaultPreset {
-  return typeof x === 'string' && (FAULT_PRESETS as readonly string[]).includes(x);
-}
+// The fault presets (none, latency, partitions, crashes, chaos, all) are the sim layer's.
+export { FAULT_PRESETS, isFaultPreset, type FaultPreset };
 
 /**
  * How to run one seed.
@@ -100,7 +80,7 @@ export function errorLine(e: unknown): string {
  * @example
  * import echo from './sim/echo.ts';
  * const r = await runSeed(echo, 17, { faults: 'chaos', options: { clients: 50, messages: 20 } });
- * r.ok; // false when seed 17 shows the framing bug
+ * r.ok; // false: under stream chaos the tutorial's echo server shows its framing bug
  */
 export async function runSeed<O extends Record<string, OptionValue>>(
   scenario: Scenario<O, unknown>,
@@ -115,8 +95,7 @@ export async function runSeed<O extends Record<string, OptionValue>>(
     reported.push({ error, greenlet });
   };
   let hubRef: { now(): number; traceHash(): string } | null = null;
-  // `faults` is read by the sim layer's runScenario (fault presets drawn from the seed).
-  const opts: RunScenarioOptions<O> & { faults: FaultPreset } = {
+  const opts: RunScenarioOptions<O> = {
     seed,
     mode: how.mode ?? 'sim',
     options: how.options ?? {},
