@@ -293,8 +293,25 @@ function parseCommandLine(argv: readonly string[]): ReturnType<typeof parseArgs>
   return command === 'explore' ? parseArgs(argv, EXPLORE_FLAGS, EXPLORE_BOOLEANS) : parseArgs(argv, KNOWN, BOOLEANS);
 }
 
-/** Entry point: returns the exit code. */
+/** Resolves once everything written to `stream` so far has been handed to the OS. */
+function flushed(stream: NodeJS.WriteStream): Promise<void> {
+  return new Promise((resolve) => {
+    if (!stream.writable) resolve();
+    else stream.write('', () => resolve());
+  });
+}
+
+/**
+ * Entry point: returns the exit code once stdout and stderr are flushed (bin/geventjs.js exits the
+ * process at once, and a large --json report on a pipe would be cut short otherwise).
+ */
 export async function main(argv: readonly string[]): Promise<number> {
+  const code = await command(argv);
+  await Promise.all([flushed(process.stdout), flushed(process.stderr)]);
+  return code;
+}
+
+async function command(argv: readonly string[]): Promise<number> {
   try {
     const parsed = parseCommandLine(argv);
     if (parsed.flags.get('help') === true || parsed.command === 'help') {

@@ -155,6 +155,12 @@ describe('geventjs explore --all', () => {
     expect(result.wallMs).toBeGreaterThan(0);
     expect(result.seedsPerSecond).toBeCloseTo(40 / (result.wallMs / 1000), 0);
   });
+
+  it('a large --json report reaches the end of a pipe whole', async () => {
+    const { result } = await exploreJson(PLANTED, '--seeds', '1..3000', '--all', '--rate', '1', '--rounds', '1');
+    expect(result.failures).toHaveLength(3000); // ~370 KB of JSON
+    expect(result.failures.at(-1)!.seed).toBe(3000);
+  });
 });
 
 describe('geventjs explore --shard i/n', () => {
