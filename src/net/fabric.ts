@@ -46,6 +46,8 @@ export const TCP_RETRIES2 = 15;
  * Stream chaos: with probability `split` a write is carried in several segments (2–4 pieces cut at
  * random bytes); with probability `coalesce` a write waits for the sender's next writes of the same
  * instant and goes out with them as one segment. A number sets both.
+ * @example
+ * const sim = new Simulation({ chaos: { split: 0.3, coalesce: 0.3 } });
  */
 export type ChaosSpec = number | { split?: number; coalesce?: number };
 

@@ -9,6 +9,8 @@ import type { LatencyNs } from './router.js';
 /**
  * A one-way latency, seconds: a number (fixed), `{ fixed: s }`, `{ uniform: [min, max] }`, or
  * `{ exponential: mean, min?, max? }` (min + an exponential draw of that mean, capped at max).
+ * @example
+ * sim.setLatency({ exponential: 0.002, min: 0.0005, max: 0.05 });
  */
 export type LatencySpec =
   | number

@@ -7,7 +7,11 @@ import type { TraceEvent } from '../core/trace.js';
 import type { Hub } from '../core/hub.js';
 import { runScenario, type OptionValue, type RunScenarioOptions, type Scenario } from './scenario.js';
 
-/** What `checkDeterminism` found when both runs agreed. */
+/**
+ * What `checkDeterminism` found when both runs agreed.
+ * @example
+ * const { events, traceHash, outcome } = await checkDeterminism(kv, 3, { faults: 'all' });
+ */
 export interface DeterminismReport {
   scenario: string;
   seed: number;

@@ -5,7 +5,12 @@
 import { SEGMENT_NAMES, type Segment } from '../net/segment.js';
 import type { Address } from '../net/net.js';
 
-/** What a segment carries: the handshake (`SYN`, `SYN-ACK`), bytes (`DATA`), a close (`FIN`), a reset (`RST`), a window update (`ACK`). */
+/**
+ * What a segment carries: the handshake (`SYN`, `SYN-ACK`), bytes (`DATA`), a close (`FIN`), a reset
+ * (`RST`), a window update (`ACK`).
+ * @example
+ * sim.addRule((m) => (m.kind === 'SYN' && m.to === 'db' ? 'drop' : 'pass')); // db refuses no one: it never hears
+ */
 export type MessageKind = 'SYN' | 'SYN-ACK' | 'DATA' | 'FIN' | 'RST' | 'ACK';
 
 const decoder = new TextDecoder();

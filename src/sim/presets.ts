@@ -10,19 +10,36 @@ import type { Random } from '../core/random.js';
 import type { LatencySpec } from '../net/latency.js';
 import type { Simulation, SimHost, FaultHandle } from './simulation.js';
 
-/** The fault presets, from none to all. */
+/**
+ * The fault presets, from none to all.
+ * @example
+ * for (const faults of FAULT_PRESETS) await runScenario(kv, { seed: 1, faults });
+ */
 export const FAULT_PRESETS = ['none', 'latency', 'partitions', 'crashes', 'chaos', 'all'] as const;
 
-/** A fault preset: `none`, `latency`, `partitions`, `crashes`, `chaos` or `all`. */
+/**
+ * A fault preset: `none`, `latency`, `partitions`, `crashes`, `chaos` or `all`.
+ * @example
+ * const faults: FaultPreset = 'partitions';
+ */
 export type FaultPreset = (typeof FAULT_PRESETS)[number];
 
-/** Options of `applyFaults`. */
+/**
+ * Options of `applyFaults`.
+ * @example
+ * applyFaults(sim, 'all', { window: 60 }); // faults strike during the first virtual minute
+ */
 export interface ApplyFaultsOptions {
   /** Seconds of virtual time (from now) during which partitions and crashes strike (default 10). */
   window?: number;
 }
 
-/** What a preset drew from the seed: plain JSON, for reports. */
+/**
+ * What a preset drew from the seed: plain JSON, for reports.
+ * @example
+ * const { faults } = await runScenario(kv, { seed: 3, faults: 'all' });
+ * console.log(JSON.stringify(faults)); // {"preset":"all","window":10,"latency":…,"partitions":[…]}
+ */
 export interface FaultPlan {
   preset: FaultPreset;
   /** The latency of every link between distinct hosts, when drawn. */

@@ -38,7 +38,11 @@ const F = {
   unrule: internName('unrule'),
 };
 
-/** Options of a Simulation: the hub's (mode, seed, trace, perturb, latency, …) plus stream chaos. */
+/**
+ * Options of a Simulation: the hub's (mode, seed, trace, perturb, latency, …) plus stream chaos.
+ * @example
+ * const sim = new Simulation({ seed: 7, trace: true, perturb: true, chaos: { split: 0.3, coalesce: 0.3 } });
+ */
 export interface SimulationOptions extends HubOptions {
   /**
    * Stream chaos on every connection, loopback included (sim mode): the probability that a write is
@@ -48,27 +52,56 @@ export interface SimulationOptions extends HubOptions {
   chaos?: ChaosSpec;
 }
 
-/** A host's program: called when the simulation runs, and again on every restart. */
+/**
+ * A host's program: called when the simulation runs, and again on every restart.
+ * @example
+ * const serve: HostMain = async () => { await new StreamServer(['0.0.0.0', 80], handle).serveForever(); };
+ */
 export type HostMain = () => void | Promise<void>;
 
-/** Options of `host()` and `client()`. */
+/**
+ * Options of `host()` and `client()`.
+ * @example
+ * sim.host('gateway', main, { address: '192.168.1.1' });
+ */
 export interface HostOptions {
   /** Its IPv4 address in sim mode (default 10.0.0.1, .2, … in the order hosts are added). */
   address?: string;
 }
 
-/** A host, or its name. */
+/**
+ * A host, or its name.
+ * @example
+ * sim.crash('db'); sim.crash(db); // the same
+ */
 export type HostRef = string | SimHost;
-/** One host or several (a side of a partition). */
+/**
+ * One host or several (a side of a partition).
+ * @example
+ * sim.partition(['kv1', 'c1'], ['kv2', 'kv3', 'c2']);
+ */
 export type HostGroup = HostRef | readonly HostRef[];
 
-/** What a fault rule answers for a message: pass it on, lose it, hold it, or deliver it after some seconds. */
+/**
+ * What a fault rule answers for a message: pass it on (also `undefined`), lose it, hold it, or deliver
+ * it after some seconds instead of the link's latency.
+ * @example
+ * const verdict: RuleVerdict = { after: 0.5 };
+ */
 export type RuleVerdict = 'pass' | 'drop' | 'hold' | { after: number } | undefined;
 
-/** A fault rule: looks at one message and answers. It must not read a clock or block. */
+/**
+ * A fault rule: looks at one message and answers. It must not read a clock or block.
+ * @example
+ * const noFin: FaultRule = (m) => (m.kind === 'FIN' ? 'hold' : 'pass');
+ */
 export type FaultRule = (message: Message) => RuleVerdict;
 
-/** Options of `addRule`. */
+/**
+ * Options of `addRule`.
+ * @example
+ * sim.addRule(noFin, { inFlight: true, name: 'no FIN' });
+ */
 export interface FaultRuleOptions {
   /** Also judge messages already on their way, when they arrive (default false: only when sent). */
   inFlight?: boolean;
@@ -76,13 +109,21 @@ export interface FaultRuleOptions {
   name?: string;
 }
 
-/** Options of `partition`, `hold` and `setLatency` between hosts. */
+/**
+ * Options of `partition`, `hold` and `setLatency` between hosts.
+ * @example
+ * sim.partition('a', 'b', { oneWay: true }); // a's messages to b are lost; b's reach a
+ */
 export interface LinkOptions {
   /** Only from the first group to the second (default: both ways). */
   oneWay?: boolean;
 }
 
-/** The state of a host. */
+/**
+ * The state of a host.
+ * @example
+ * if (sim.getHost('db').state === 'crashed') sim.restart('db');
+ */
 export type HostState = 'up' | 'crashed' | 'paused';
 
 /**

@@ -409,6 +409,20 @@ describe('hold and release', () => {
     expect(log).toEqual(['1 b got one', '1 b got two']);
   });
 
+  it('release(a, b) releases the holds between two hosts; hold() names hosts that exist', async () => {
+    const log: string[] = [];
+    const sim = setup(log);
+    expect(() => sim.hold('a', 'nowhere')).toThrow('no host named nowhere');
+    await sim.run(async () => {
+      await sleep(0.1);
+      sim.hold('a', 'b');
+      await sleep(0.9);
+      expect(sim.release('b', 'a')).toBe(1);
+      await sleep(0.5);
+    });
+    expect(log).toEqual(['1 b got one', '1 b got two']);
+  });
+
   it('a rule of your own: hold what matches, drop, or delay — first answer wins', async () => {
     const sim = new Simulation({ trace: true });
     const log: string[] = [];
@@ -471,6 +485,29 @@ describe('crash and restart', () => {
     expect(greenlets[0]!.value).toBeInstanceOf(GreenletExit);
     // a reconnects at 3.001 (connected 3.003); the restarted b's main is killed when the run ends at 4
     expect(log).toEqual(['1 b main finally', '1.001 a ECONNRESET', '3.004 b got again', '3.005 a got again', '4 b main finally']);
+  });
+
+  it("a peer's next send after the crash fails with ECONNRESET (then EPIPE, as Linux)", async () => {
+    const sim = new Simulation();
+    const log: string[] = [];
+    sim.host('b', () => echoServer(log));
+    sim.client('a', async () => {
+      const c = await createConnection(['b', 80]);
+      await sleep(2);
+      for (let i = 0; i < 2; i++) {
+        try {
+          await c.send('x');
+        } catch (e) {
+          log.push(`${now()} ${codeOf(e)}`);
+        }
+      }
+    });
+    await sim.run(async () => {
+      await sleep(1);
+      sim.crash('b');
+      await sleep(2);
+    });
+    expect(log).toEqual(['2.002 ECONNRESET', '2.002 EPIPE']);
   });
 
   it('a connect to a crashed host times out its SYNs until the host is back', async () => {
