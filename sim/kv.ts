@@ -29,7 +29,6 @@ import {
   joinall,
   GreenletExit,
   type Socket,
-  type Simulation,
   type Random,
 } from 'geventjs';
 
@@ -258,8 +257,7 @@ export function kvScenario(fixed: boolean) {
       ? 'a replicated key-value store that replicates to every replica before acknowledging'
       : 'a replicated key-value store that acknowledges before replicating (a partition loses acknowledged writes)',
     options: { replicas: 3, clients: 3, ops: 50, think: 0.2, timeout: 1, port: 7000, fixed, verbose: false },
-    async run(o, hub) {
-      const sim = hub as Simulation;
+    async run(o, sim) {
       const names = Array.from({ length: o.replicas }, (_, i) => `kv${i + 1}`);
       const clients = Array.from({ length: o.clients }, (_, i) => `c${i + 1}`);
       const cfg: Config = { replicas: names, port: o.port, timeout: o.timeout, fixed: o.fixed, verbose: o.verbose, random: sim.random, now: () => sim.now() };

@@ -114,6 +114,23 @@ describe('hosts', () => {
     expect(where).toEqual(['srv', 'ping at 0.004']);
   });
 
+  it('run() without main runs the hosts until nothing is left to do, or until `until`', async () => {
+    const ticks: number[] = [];
+    const sim = new Simulation();
+    sim.host('clock', async () => {
+      for (;;) {
+        await sleep(1);
+        ticks.push(now());
+      }
+    });
+    await sim.run(undefined, { until: 3.5 });
+    expect(ticks).toEqual([1, 2, 3]);
+    const done = new Simulation();
+    done.host('once', () => sleep(2));
+    await done.run();
+    expect(done.now()).toBe(2);
+  });
+
   it('a host main that fails fails the run, at once', async () => {
     const sim = new Simulation();
     sim.host('bad', async () => {
