@@ -38,8 +38,7 @@ export type ToWorker = { type: 'batch'; seed0: number; stride: number; count: nu
 export type FromWorker =
   | { type: 'ready'; scenario: string; options: Record<string, OptionValue> }
   | { type: 'loadError'; usage: boolean; error: string }
-  | { type: 'failure'; seed: number; error: string }
-  | { type: 'done'; ran: number; ms: number };
+  | { type: 'done'; ran: number; ms: number; failures: SeedFailure[] };
 
 /** A sweep: which seeds, of what, how. */
 export interface SweepPlan {
@@ -248,20 +247,20 @@ export class SeedPool {
       case 'loadError':
         this.fail(m.usage ? new ScenarioLoadError(m.error, true) : new ScenarioLoadError(`an explore worker could not load ${this.plan.file}:\n${m.error}`, false));
         return;
-      case 'failure':
-        this.failures.push({ seed: m.seed, error: m.error });
-        if (this.plan.stopOnFailure) {
-          this.lowerLimit(m.seed);
-          this.retireAboveLimit();
-        }
-        break;
       case 'done':
         this.done += m.ran;
+        e.batch = null;
+        if (m.failures.length > 0) {
+          this.failures.push(...m.failures);
+          if (this.plan.stopOnFailure) {
+            this.lowerLimit(m.failures[0]!.seed); // the worker lowered it already; a no-op unless it died since
+            this.retireAboveLimit();
+          }
+        }
         if (m.ran > 0) {
           this.seedMs += m.ms;
           this.seedsTimed += m.ran;
         }
-        e.batch = null;
         this.dispatch(e);
         break;
     }
@@ -299,13 +298,17 @@ export class SeedPool {
     }
     const seed = Number(running);
     const k = (seed - batch.seed0) / batch.stride;
-    this.done += k + 1;
+    this.done += 1;
     this.failures.push({ seed, error: `the worker running this seed died (${why})` });
     if (this.plan.stopOnFailure) {
+      // the seeds before it in the batch passed (a batch stops at its first failure)
+      this.done += k;
       this.lowerLimit(seed);
       this.retireAboveLimit();
-    } else if (batch.count - k - 1 > 0) {
-      this.requeued.push({ seed0: seed + batch.stride, stride: batch.stride, count: batch.count - k - 1 });
+    } else {
+      // the batch's results died with the worker: run the seeds before and after the fatal one again
+      if (k > 0) this.requeued.push({ seed0: batch.seed0, stride: batch.stride, count: k });
+      if (batch.count - k - 1 > 0) this.requeued.push({ seed0: seed + batch.stride, stride: batch.stride, count: batch.count - k - 1 });
     }
     if (this.hasWork()) this.spawn(e.index);
     this.onProgress({ done: this.done, failures: this.failures.length });

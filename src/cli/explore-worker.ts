@@ -5,15 +5,16 @@
  * depend on how many workers there are.
  *
  * Protocol (see explore-pool.ts): the worker posts `ready` (or `loadError`); the pool posts a `batch`
- * (seeds `seed0 + k * stride`, k < count); the worker posts a `failure` per failing seed and `done` at
- * the end of the batch. With `stopOnFailure`, a batch stops at its first failure and skips seeds above
- * the stop line.
+ * (seeds `seed0 + k * stride`, k < count); the worker posts `done` at the end of the batch, with
+ * the batch's failing seeds (one message per batch: the pool's thread shares the cores with the
+ * workers). With `stopOnFailure`, a batch stops at its first failure — lowering the stop line at
+ * once, for the other workers — and skips seeds above the line.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { importFile } from './load.js';
 import { runSeed, errorLine } from './seed.js';
 import { isScenario, parseScenarioOptions, type OptionValue, type Scenario } from '../sim/scenario.js';
-import type { WorkerData, ToWorker, FromWorker } from './explore-pool.js';
+import type { WorkerData, ToWorker, FromWorker, SeedFailure } from './explore-pool.js';
 
 const data = workerData as WorkerData;
 const port = parentPort!;
@@ -79,6 +80,7 @@ function serve(scenario: Scenario, options: Partial<Record<string, OptionValue>>
   port.on('message', async (m: ToWorker) => {
     if (m.type !== 'batch') return;
     let ran = 0;
+    const failures: SeedFailure[] = [];
     const t0 = performance.now();
     for (let k = 0; k < m.count; k++) {
       const seed = m.seed0 + k * m.stride;
@@ -93,13 +95,15 @@ function serve(scenario: Scenario, options: Partial<Record<string, OptionValue>>
         error = `unhandled outside the hub: ${errorLine(stray)}${strayCount > 1 ? ` (+${strayCount - 1} more)` : ''}`;
       }
       if (error !== null) {
-        if (data.stopOnFailure) lowerLimit(seed);
-        post({ type: 'failure', seed, error });
-        if (data.stopOnFailure) break;
+        failures.push({ seed, error });
+        if (data.stopOnFailure) {
+          lowerLimit(seed);
+          break;
+        }
       }
     }
     Atomics.store(shared, slot, -1n);
-    post({ type: 'done', ran, ms: performance.now() - t0 });
+    post({ type: 'done', ran, ms: performance.now() - t0, failures });
   });
   post({ type: 'ready', scenario: scenario.name, options: options as Record<string, OptionValue> });
 }

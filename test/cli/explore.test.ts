@@ -119,6 +119,36 @@ describe('geventjs explore: stop at the first failure', () => {
   });
 });
 
+describe('geventjs explore: a seed that kills its worker', () => {
+  const EXITS = 'test/fixtures/explore/exits.ts';
+
+  it('--all: that seed fails, a new worker takes over, and every other failing seed is still found', async () => {
+    const baseline = await exploreJson(EXITS, '--seeds', '1..60', '--all', '--workers', '1');
+    const doomed = baseline.result.failures.map((f) => f.seed);
+    expect(doomed.length).toBeGreaterThan(2);
+    // a passing seed just after a doomed one, late enough that batches hold several seeds: the
+    // batch's earlier failure died with the worker and must be found again
+    const exitOn = 1 + doomed.find((s) => s > 30 && s < 60 && !doomed.includes(s + 1))!;
+    for (const workers of ['1', '2']) {
+      const r = await exploreJson(EXITS, '--seeds', '1..60', '--all', '--exitOn', String(exitOn), '--workers', workers);
+      expect(r.result.ran).toBe(60);
+      expect(r.result.failures.map((f) => f.seed)).toEqual([...doomed, exitOn].sort((a, b) => a - b));
+      expect(r.result.failures.find((f) => f.seed === exitOn)).toEqual({
+        seed: exitOn,
+        error: 'the worker running this seed died (exit code 3)',
+        replay: `geventjs run ${EXITS} --seed ${exitOn} --exitOn ${exitOn}`,
+      });
+    }
+  });
+
+  it('without --all it is the lowest failing seed when it comes first', async () => {
+    const r = await exploreJson(EXITS, '--seeds', '1..60', '--exitOn', '2', '--workers', '2');
+    expect(r.code).toBe(1);
+    expect(r.result.failures).toEqual([{ seed: 2, error: 'the worker running this seed died (exit code 3)', replay: `geventjs run ${EXITS} --seed 2 --exitOn 2` }]);
+    expect(r.result.ran).toBe(2);
+  });
+});
+
 describe('geventjs explore --all', () => {
   it('lists every failing seed of the range, as an in-process loop finds them, with 1 and 2 workers', async () => {
     const expected = await failingSeeds(1, 300);
