@@ -111,7 +111,7 @@ function kernel({ kind, n }) {
 }
 
 /** Total iterations of each kernel (about 2 s on one thread here; a third with --quick). */
-const KERNEL_WORK = { alu: 1.5e9, alloc: 3e8 };
+const KERNEL_WORK = { alu: 4e8, alloc: 3e8 };
 
 /** Runs `kind` with its total work split over `threads` worker threads; resolves with the wall ms. */
 async function kernelRun(kind, threads) {
