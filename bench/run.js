@@ -561,6 +561,7 @@ function summarize(r) {
     const { sweep, simSpeed } = r.explore;
     s['explore seeds/s 1 worker, 2 workers'] = `${sweep.workers1.seedsPerSecond.median}, ${sweep.workers2.seedsPerSecond.median} (echo 50×20, faults ${sweep.faults}, ${sweep.seeds[1]} seeds)`;
     s['explore speedup 2 workers over 1'] = `${sweep.speedup.value} (target ≥ ${sweep.speedup.target}: ${sweep.speedup.met ? 'met' : 'missed'})`;
+    s['explore machine ceiling 2 threads over 1 (alu, alloc)'] = `${r.explore.ceiling.alu.speedup}, ${r.explore.ceiling.alloc.speedup}`;
     s['sim seconds per wall second (echo 500 clients, 1 ms latency)'] = simSpeed.simSecondsPerWallSecond.median;
   }
   return s;
