@@ -40,7 +40,12 @@ export type FromWorker =
   | { type: 'loadError'; usage: boolean; error: string }
   | { type: 'done'; ran: number; ms: number; failures: SeedFailure[] };
 
-/** A sweep: which seeds, of what, how. */
+/**
+ * A sweep: which seeds, of what, how.
+ * @example
+ * // seeds 2, 5, 8, … of 1..100 (shard 2/3), stopping at the first failure
+ * const plan: SweepPlan = { file: '/abs/sim/kv.ts', options: {}, faults: 'partitions', first: 2, stride: 3, count: 33, workers: 2, stopOnFailure: true };
+ */
 export interface SweepPlan {
   /** Absolute path of the scenario module. */
   file: string;
@@ -55,11 +60,21 @@ export interface SweepPlan {
   stopOnFailure: boolean;
 }
 
+/**
+ * A failing seed and its error on one line.
+ * @example
+ * const f: SeedFailure = { seed: 17, error: 'Error: kv: stale read: …' };
+ */
 export interface SeedFailure {
   seed: number;
   error: string;
 }
 
+/**
+ * Progress of a sweep, as the pool reports it.
+ * @example
+ * new SeedPool(plan, (p: SweepProgress) => console.error(`${p.done} seeds, ${p.failures} failing`));
+ */
 export interface SweepProgress {
   /** Seeds finished. */
   done: number;
@@ -67,6 +82,12 @@ export interface SweepProgress {
   failures: number;
 }
 
+/**
+ * What a sweep found.
+ * @example
+ * const r: SweepResult = await pool.run();
+ * if (r.failures.length > 0) console.log(`lowest failing seed: ${r.failures[0].seed}`);
+ */
 export interface SweepResult {
   /** The scenario's name and its parsed options overrides, as the workers loaded them (null: no worker ran). */
   scenario: string | null;

@@ -20,11 +20,25 @@ import { FAULT_PRESETS, isFaultPreset, replayCommand, type FaultPreset } from '.
 
 const NOT_A_SCENARIO = 'is not a scenario (its default export is not defineScenario(...))';
 
-/** CLI flags of `explore` (every other `--name value` is a scenario option). */
+/**
+ * CLI flags of `explore` (every other `--name value` is a scenario option, so a scenario option
+ * with one of these names cannot be set from explore).
+ * @example
+ * EXPLORE_FLAGS.includes('shard'); // true
+ */
 export const EXPLORE_FLAGS = ['seeds', 'workers', 'shard', 'faults', 'all', 'json', 'help', 'version'];
+/**
+ * The flags of `explore` that take no value.
+ * @example
+ * EXPLORE_BOOLEANS.includes('all'); // true
+ */
 export const EXPLORE_BOOLEANS = ['all', 'json', 'help', 'version'];
 
-/** Parses `--shard i/n` (1-based). */
+/**
+ * Parses `--shard i/n` (1-based, like vitest); a UsageError otherwise.
+ * @example
+ * parseShard('2/4'); // [2, 4]
+ */
 export function parseShard(text: string): [number, number] {
   const m = /^(\d+)\/(\d+)$/.exec(text.trim());
   const i = m ? Number(m[1]) : NaN;
@@ -35,7 +49,11 @@ export function parseShard(text: string): [number, number] {
   return [i, n];
 }
 
-/** Parses a fault preset name. */
+/**
+ * Parses `--faults` (default `none`); an unknown preset is a UsageError.
+ * @example
+ * parseFaults('chaos'); // 'chaos'
+ */
 export function parseFaults(text: string | true | undefined): FaultPreset {
   if (text === undefined) return 'none';
   if (!isFaultPreset(text)) throw new UsageError(`unknown fault preset ${JSON.stringify(text)} (presets: ${FAULT_PRESETS.join(', ')})`);
@@ -51,7 +69,11 @@ function parseWorkers(text: string | true | undefined): number {
   return n;
 }
 
-/** The shard's seeds as first + k * stride, k < count. */
+/**
+ * The seeds of shard i/n of the range A..B, as first + k * stride for k < count (interleaved).
+ * @example
+ * shardSeeds([1, 10], [2, 3]); // { first: 2, stride: 3, count: 3 }: seeds 2, 5, 8
+ */
 export function shardSeeds(range: [number, number], shard: [number, number]): { first: number; stride: number; count: number } {
   const [a, b] = range;
   const [i, n] = shard;
@@ -64,7 +86,12 @@ function formatWall(ms: number): string {
   return ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(1)} ms`;
 }
 
-/** Runs the explore command; returns the exit code. */
+/**
+ * Runs the explore command; returns the exit code (0 all passed, 1 a failing seed, 130 interrupted;
+ * usage mistakes throw UsageError, which main turns into 2).
+ * @example
+ * const code = await cmdExplore(parseArgs(['explore', 'sim/kv.ts', '--seeds', '1..100'], EXPLORE_FLAGS, EXPLORE_BOOLEANS));
+ */
 export async function cmdExplore(parsed: ParsedArgs): Promise<number> {
   const fileArg = parsed.positional[0];
   if (fileArg === undefined) throw new UsageError('explore needs a scenario: geventjs explore <scenario> --seeds A..B');

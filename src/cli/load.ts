@@ -10,6 +10,9 @@ let tsxRegistered = false;
 /**
  * Imports a user module by path; a TypeScript file registers tsx's loader first (once per thread:
  * a worker thread has its own module loader and registers its own).
+ * @example
+ * const mod = await importFile('/abs/path/sim/echo.ts');
+ * isScenario(mod.default); // true
  */
 export async function importFile(file: string): Promise<Record<string, unknown>> {
   if (TS.includes(extname(file)) && !tsxRegistered) {

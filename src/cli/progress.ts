@@ -5,7 +5,11 @@
  */
 import { rt } from '../core/runtime.js';
 
-/** Stream the bar draws on (process.stderr). */
+/**
+ * Stream the bar draws on (process.stderr, or a stand-in in tests).
+ * @example
+ * const out: TtyLike = { isTTY: true, columns: 100, write: (s) => chunks.push(s) };
+ */
 export interface TtyLike {
   isTTY?: boolean;
   columns?: number;

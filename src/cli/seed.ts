@@ -128,7 +128,12 @@ function reportedLine(reported: { error: unknown; greenlet: Greenlet<unknown> | 
   return `${who} died of ${errorLine(first.error)} (${n} greenlet error${n === 1 ? '' : 's'} nobody handled)`;
 }
 
-/** Quotes a word for a POSIX shell when it needs it. */
+/**
+ * Quotes a word for a POSIX shell when it needs it.
+ * @example
+ * shellWord('sim/echo.ts'); // 'sim/echo.ts'
+ * shellWord('hello world'); // "'hello world'"
+ */
 export function shellWord(s: string): string {
   return /^[A-Za-z0-9_@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
 }
