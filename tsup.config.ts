@@ -17,5 +17,6 @@ export default defineConfig({
   clean: true,
   target: 'node20',
   splitting: true,
-  shims: false,
+  // import.meta.url in the CJS build of the CLI (its worker path, its version) needs the shim
+  shims: true,
 });

@@ -4,7 +4,10 @@ import { fileURLToPath } from 'node:url';
 export default defineConfig({
   resolve: {
     // tests and the scenarios they load run against the sources; the build has its own tests
-    alias: { geventjs: fileURLToPath(new URL('./src/index.ts', import.meta.url)) },
+    alias: [
+      { find: /^geventjs$/, replacement: fileURLToPath(new URL('./src/index.ts', import.meta.url)) },
+      { find: /^geventjs\/vitest$/, replacement: fileURLToPath(new URL('./src/vitest.ts', import.meta.url)) },
+    ],
   },
   test: {
     include: ['test/**/*.test.ts'],
