@@ -331,7 +331,7 @@ export class MemSocket implements NetSocket {
     throw sysError('ENOTCONN', 'recv');
   }
 
-  send(data: Uint8Array): number {
+  send(data: Uint8Array, owned = false): number {
     if (this.error !== null) {
       const code = this.error;
       this.error = null;
@@ -345,7 +345,7 @@ export class MemSocket implements NetSocket {
     if (avail <= 0) return -1;
     const n = len <= avail ? len : avail;
     this.sndNxt += n;
-    this.net.sendData(this, data.slice(0, n));
+    this.net.sendData(this, owned && n === len ? data : data.slice(0, n));
     return n;
   }
 

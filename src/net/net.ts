@@ -53,8 +53,11 @@ export interface NetSocket {
   connect(host: string, port: number): boolean;
   /** Up to `n` bytes (n > 0); an empty array at EOF; null when nothing is there yet (wait READ). */
   recv(n: number): Uint8Array | null;
-  /** Sends what the peer's window takes of `data` (a copy is kept); -1 when it takes nothing now (wait WRITE). */
-  send(data: Uint8Array): number;
+  /**
+   * Sends what the peer's window takes of `data`; -1 when it takes nothing now (wait WRITE). A copy is
+   * kept unless `owned` says the caller gives the array away (nobody will write to it again).
+   */
+  send(data: Uint8Array, owned?: boolean): number;
   /** `SHUT_RD` (0), `SHUT_WR` (1) or `SHUT_RDWR` (2). */
   shutdown(how: number): void;
   /** Releases the socket: FIN, or RST if unread data remains. Idempotent. True when it sent a reset. */

@@ -346,7 +346,7 @@ export class TcpSocket implements NetSocket {
     return out;
   }
 
-  send(data: Uint8Array): number {
+  send(data: Uint8Array, owned = false): number {
     if (this.error !== null && this.state !== CONNECTING) {
       const err = this.error;
       this.error = null;
@@ -361,7 +361,7 @@ export class TcpSocket implements NetSocket {
     const room = this.net.window - s.writableLength;
     if (room <= 0) return -1;
     const n = len <= room ? len : room;
-    s.write(data.slice(0, n));
+    s.write(owned && n === len ? data : data.slice(0, n));
     return n;
   }
 

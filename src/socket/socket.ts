@@ -8,6 +8,7 @@
  * like gevent's read and write watchers — and retries when the network wakes it.
  */
 import { getHub, toNs, type Hub } from '../core/hub.js';
+import { rt } from '../core/runtime.js';
 import type { Greenlet } from '../core/greenlet.js';
 import { ConcurrentObjectUseError, brand } from '../core/errors.js';
 import { internName } from '../core/trace.js';
@@ -129,6 +130,9 @@ export class Socket {
   readonly hub: Hub;
   /** @internal */ readonly k: NetSocket;
   private isClosed = false;
+  /** A parked recv's buffer size and the hub time its timeout ends (Infinity: none). */
+  private recvSize = 0;
+  private recvDeadline = 0.5;
   private timeoutSeconds: number | null;
   private timeoutNs: number;
   private options: Map<string, number> | null = null;
@@ -271,22 +275,48 @@ export class Socket {
    * const data = await conn.recv(1024);
    * if (data.length === 0) return; // EOF
    */
-  async recv(n: number): Promise<Uint8Array> {
-    const k = this.live('recv');
-    if (typeof n !== 'number' || !Number.isInteger(n)) throw new TypeError(`recv(): buffer size must be an integer, not ${typeof n === 'number' ? String(n) : typeof n}`);
-    if (n < 0) throw new RangeError('negative buffersize in recv');
-    if (n === 0) return EMPTY;
-    for (;;) {
-      const data = k.recv(n);
-      if (data !== null) {
-        const hub = this.hub;
-        hub.trace.record(K_RECV, hub.clock, this.traceId(), k.fd, data.length, hub.trace.keepsAll ? data : undefined);
-        return data;
+  recv(n: number): Promise<Uint8Array> {
+    // Not an async function: data already there costs no frame, and a parked recv waits on the hub's
+    // own promise (retried by a shared handler) instead of an async frame per waiting greenlet.
+    let data: Uint8Array | null;
+    try {
+      const k = this.live('recv');
+      if (typeof n !== 'number' || !Number.isInteger(n)) throw new TypeError(`recv(): buffer size must be an integer, not ${typeof n === 'number' ? String(n) : typeof n}`);
+      if (n < 0) throw new RangeError('negative buffersize in recv');
+      if (n === 0) return Promise.resolve(EMPTY);
+      data = k.recv(n);
+      if (data === null) {
+        if (this.timeoutNs === 0) throw sysError('EAGAIN', 'recv');
+        this.recvSize = n;
+        this.recvDeadline = this.timeoutNs === Infinity ? Infinity : this.hub.clock + this.timeoutNs;
+        return this.wait(k, READ, R_RECV, 'socket.recv()', this.timeoutNs).then(recvWoken) as Promise<Uint8Array>;
       }
-      if (this.timeoutNs === 0) throw sysError('EAGAIN', 'recv');
-      if (!(await this.wait(k, READ, R_RECV, 'socket.recv()', this.timeoutNs))) throw timeoutError('recv');
-      if (this.isClosed) throw sysError('EBADF', 'recv');
+    } catch (e) {
+      return Promise.reject(e);
     }
+    this.traceRecv(data);
+    return Promise.resolve(data);
+  }
+
+  /** The reader was woken (or timed out): read, or wait again. @internal */
+  recvAgain(woken: unknown): Uint8Array | Promise<Uint8Array> {
+    if (woken === false) throw timeoutError('recv');
+    if (this.isClosed) throw sysError('EBADF', 'recv');
+    const k = this.k;
+    const data = k.recv(this.recvSize);
+    if (data !== null) {
+      this.traceRecv(data);
+      return data;
+    }
+    // woken for nothing (the data went to a reset, say): wait for what is left of the timeout
+    const ns = this.recvDeadline === Infinity ? Infinity : Math.max(0, this.recvDeadline - this.hub.clock);
+    if (ns === 0) throw timeoutError('recv');
+    return this.wait(k, READ, R_RECV, 'socket.recv()', ns).then(recvWoken) as Promise<Uint8Array>;
+  }
+
+  private traceRecv(data: Uint8Array): void {
+    const hub = this.hub;
+    hub.trace.record(K_RECV, hub.clock, this.traceId(), this.k.fd, data.length, hub.trace.keepsAll ? data : undefined);
   }
 
   /**
@@ -296,10 +326,29 @@ export class Socket {
    * @example
    * const n = await conn.send(reply); // n <= reply.length
    */
-  async send(data: Data): Promise<number> {
-    const k = this.live('send');
-    const bytes = toBytes(data);
+  send(data: Data): Promise<number> {
+    let bytes: Uint8Array;
+    try {
+      const k = this.live('send');
+      bytes = toBytes(data);
+      const n = k.send(bytes, typeof data === 'string'); // an encoded string is ours to give away
+      if (n >= 0) {
+        const hub = this.hub;
+        if (n > 0) hub.trace.record(K_SEND, hub.clock, this.traceId(), k.fd, n, hub.trace.keepsAll ? bytes.subarray(0, n) : undefined);
+        return Promise.resolve(n);
+      }
+      if (this.timeoutNs === 0) throw sysError('EAGAIN', 'send');
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    return this.sendSlow(bytes);
+  }
+
+  private async sendSlow(bytes: Uint8Array): Promise<number> {
     for (;;) {
+      const k = this.live('send');
+      if (!(await this.wait(k, WRITE, R_SEND, 'socket.send()', this.timeoutNs))) throw timeoutError('send');
+      if (this.isClosed) throw sysError('EBADF', 'send');
       const n = k.send(bytes);
       if (n >= 0) {
         const hub = this.hub;
@@ -307,8 +356,6 @@ export class Socket {
         return n;
       }
       if (this.timeoutNs === 0) throw sysError('EAGAIN', 'send');
-      if (!(await this.wait(k, WRITE, R_SEND, 'socket.send()', this.timeoutNs))) throw timeoutError('send');
-      if (this.isClosed) throw sysError('EBADF', 'send');
     }
   }
 
@@ -456,6 +503,15 @@ export class Socket {
   }
 }
 brand(Socket, 'Socket');
+
+/**
+ * A parked recv's greenlet was woken: it is the running greenlet (its park just resolved, nothing ran
+ * in between), and the socket is what it parked on.
+ */
+function recvWoken(woken: unknown): Uint8Array | Promise<Uint8Array> {
+  const g = rt.current!;
+  return (g.parkTarget as Socket).recvAgain(woken);
+}
 
 function clearReader(g: Greenlet<unknown>): void {
   const s = g.parkTarget as Socket;
