@@ -335,7 +335,7 @@ export class Socket {
       if (n >= 0) {
         const hub = this.hub;
         if (n > 0) hub.trace.record(K_SEND, hub.clock, this.traceId(), k.fd, n, hub.trace.keepsAll ? bytes.subarray(0, n) : undefined);
-        return Promise.resolve(n);
+        return resolvedCount(n);
       }
       if (this.timeoutNs === 0) throw sysError('EAGAIN', 'send');
     } catch (e) {
@@ -503,6 +503,14 @@ export class Socket {
   }
 }
 brand(Socket, 'Socket');
+
+// Settled promises are immutable, so the answers of sends can share them: a send that completes at once
+// allocates no promise for the common sizes.
+const RESOLVED_COUNTS: (Promise<number> | undefined)[] = [];
+function resolvedCount(n: number): Promise<number> {
+  if (n >= 4096) return Promise.resolve(n);
+  return (RESOLVED_COUNTS[n] ??= Promise.resolve(n));
+}
 
 /**
  * A parked recv's greenlet was woken: it is the running greenlet (its park just resolved, nothing ran
