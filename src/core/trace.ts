@@ -197,20 +197,8 @@ export class Trace {
     ring[j + 3] = a;
     ring[j + 4] = b;
     if (s !== undefined || this.rs[i] !== undefined) this.rs[i] = s;
-    if (this.full) {
-      this.fk.push(kind);
-      this.ft.push(tNs);
-      this.fg.push(g);
-      this.fa.push(a);
-      this.fb.push(b);
-      this.fs.push(s);
-    }
-    if (this.listeners !== null) {
-      const ev = materialise(this.listed++, kind, tNs, g, a, b, s);
-      for (const l of this.listeners) l(ev);
-    } else {
-      this.listed++;
-    }
+    if (this.full || this.listeners !== null) this.note(kind, tNs, g, a, b, s);
+    else this.listed++;
   }
 
   /**

@@ -5,6 +5,7 @@
  * (`MemoryNet.transmit`) and arrive through `Host.receive`, always in a hub callback.
  * @internal
  */
+import { ReceiveBuffer } from './buffer.js';
 import { Timer, PRIORITY_DEFAULT } from '../core/timers.js';
 import type { Greenlet } from '../core/greenlet.js';
 import { hashString } from '../core/trace.js';
@@ -196,9 +197,7 @@ export class MemSocket implements NetSocket {
 
   // receiving
   private readonly window: number;
-  private rcv: Uint8Array[] = [];
-  private rcvOff = 0;
-  private rcvBytes = 0;
+  private readonly rcv = new ReceiveBuffer();
   private rcvRead = 0;
   private rcvNxt = 0;
   private rcvAdv: number;
@@ -320,7 +319,7 @@ export class MemSocket implements NetSocket {
   }
 
   recv(n: number): Uint8Array | null {
-    if (this.rcvBytes > 0) return this.take(n);
+    if (this.rcv.size > 0) return this.take(n);
     if (this.error !== null && !this.peerFin) {
       const code = this.error;
       this.error = null;
@@ -375,7 +374,7 @@ export class MemSocket implements NetSocket {
         this.cancelSynTimer();
         break;
       case ESTABLISHED:
-        if (this.rcvBytes > 0) {
+        if (this.rcv.size > 0) {
           // Linux: closing with unread data resets the connection (RFC 2525)
           rst = true;
           this.dropReceived();
@@ -529,40 +528,15 @@ export class MemSocket implements NetSocket {
   }
 
   private take(n: number): Uint8Array {
-    const first = this.rcv[0]!;
-    let out: Uint8Array;
-    if (this.rcvOff === 0 && first.length <= n && (this.rcv.length === 1 || first.length === n)) {
-      out = first;
-      this.rcv.shift();
-    } else {
-      const size = Math.min(n, this.rcvBytes);
-      out = new Uint8Array(size);
-      let filled = 0;
-      while (filled < size) {
-        const chunk = this.rcv[0]!;
-        const avail = chunk.length - this.rcvOff;
-        const k = Math.min(avail, size - filled);
-        out.set(chunk.subarray(this.rcvOff, this.rcvOff + k), filled);
-        filled += k;
-        if (k === avail) {
-          this.rcv.shift();
-          this.rcvOff = 0;
-        } else {
-          this.rcvOff += k;
-        }
-      }
-    }
+    const out = this.rcv.take(n);
     const size = out.length;
-    this.rcvBytes -= size;
     this.rcvRead += size;
     this.maybeUpdateWindow();
     return out;
   }
 
   private dropReceived(): void {
-    this.rcv.length = 0;
-    this.rcvOff = 0;
-    this.rcvBytes = 0;
+    this.rcv.clear();
   }
 
   /**
@@ -602,7 +576,6 @@ export class MemSocket implements NetSocket {
         this.rcvNxt += data.length;
         if (this.rcvNxt > this.rcvAdv) throw new Error(`geventjs net: ${seg.toString()} overflows the receive window of fd ${this.fd}`);
         this.rcv.push(data);
-        this.rcvBytes += data.length;
         this.updateSendEdge(seg.wnd);
         this.notify(READ);
         this.maybeUpdateWindow();

@@ -18,6 +18,7 @@
 import * as nodeNet from 'node:net';
 import type { Hub } from '../core/hub.js';
 import type { Greenlet } from '../core/greenlet.js';
+import { ReceiveBuffer } from './buffer.js';
 import { LOOPBACK, formatAddress } from './address.js';
 import { sysError } from './errors.js';
 import { DEFAULT_WINDOW } from './fabric.js';
@@ -106,9 +107,7 @@ export class TcpSocket implements NetSocket {
   private queue: TcpSocket[] = [];
   private remote: Address | null = null;
   private local: Address | null = null;
-  private rcv: Uint8Array[] = [];
-  private rcvOff = 0;
-  private rcvBytes = 0;
+  private readonly rcv = new ReceiveBuffer();
   private paused = false;
   private peerFin = false;
   private rdShut = false;
@@ -275,8 +274,7 @@ export class TcpSocket implements NetSocket {
       this.net.stats.segments++;
       hub.trace.record(K_DELIVER, hub.clock, -1, this.fd, data.length, hub.trace.keepsAll ? data : undefined);
       this.rcv.push(data);
-      this.rcvBytes += data.length;
-      if (this.rcvBytes >= this.net.window && !this.paused) {
+      if (this.rcv.size >= this.net.window && !this.paused) {
         this.paused = true;
         s.pause();
       }
@@ -302,7 +300,7 @@ export class TcpSocket implements NetSocket {
   }
 
   recv(n: number): Uint8Array | null {
-    if (this.rcvBytes > 0) return this.take(n);
+    if (this.rcv.size > 0) return this.take(n);
     if (this.error !== null && !this.peerFin && this.state !== CONNECTING) {
       const err = this.error;
       this.error = null;
@@ -315,31 +313,8 @@ export class TcpSocket implements NetSocket {
   }
 
   private take(n: number): Uint8Array {
-    const first = this.rcv[0]!;
-    let out: Uint8Array;
-    if (this.rcvOff === 0 && first.length <= n && (this.rcv.length === 1 || first.length === n)) {
-      out = first;
-      this.rcv.shift();
-    } else {
-      const size = Math.min(n, this.rcvBytes);
-      out = new Uint8Array(size);
-      let filled = 0;
-      while (filled < size) {
-        const chunk = this.rcv[0]!;
-        const avail = chunk.length - this.rcvOff;
-        const k = Math.min(avail, size - filled);
-        out.set(chunk.subarray(this.rcvOff, this.rcvOff + k), filled);
-        filled += k;
-        if (k === avail) {
-          this.rcv.shift();
-          this.rcvOff = 0;
-        } else {
-          this.rcvOff += k;
-        }
-      }
-    }
-    this.rcvBytes -= out.length;
-    if (this.paused && this.rcvBytes < this.net.window) {
+    const out = this.rcv.take(n);
+    if (this.paused && this.rcv.size < this.net.window) {
       this.paused = false;
       this.sock?.resume();
     }
@@ -377,7 +352,7 @@ export class TcpSocket implements NetSocket {
 
   close(): boolean {
     if (this.fdClosed) return false;
-    const reset = this.sock !== null && this.rcvBytes > 0 && !this.sock.destroyed;
+    const reset = this.sock !== null && this.rcv.size > 0 && !this.sock.destroyed;
     this.destroy();
     return reset;
   }
@@ -397,12 +372,11 @@ export class TcpSocket implements NetSocket {
     }
     const s = this.sock;
     if (s !== null && !s.destroyed) {
-      if (this.rcvBytes > 0) s.resetAndDestroy();
+      if (this.rcv.size > 0) s.resetAndDestroy();
       else if (this.state === CONNECTING || s.writableLength === 0 || this.net.hubClosed) s.destroy();
       else s.end(() => s.destroy());
     }
-    this.rcv.length = 0;
-    this.rcvBytes = 0;
+    this.rcv.clear();
     this.state = CLOSED;
   }
 
