@@ -4,21 +4,11 @@
  * states the order of events and the virtual time at which each happens.
  */
 import { describe, it, expect, vi, afterEach } from 'vitest';
-import { Hub, Greenlet, GreenletExit, Timeout, spawn, spawnLater, sleep, getcurrent, getHub, joinall, run, type HubOptions } from 'geventjs';
+import { simHub, logger } from './helpers.js';
+import { Hub, Greenlet, GreenletExit, Timeout, spawn, spawnLater, sleep, getcurrent, getHub, joinall, run } from 'geventjs';
 
 /** A sim hub whose reporter records `[error, greenlet name or null]`. */
-function simHub(options: HubOptions = {}): { hub: Hub; reports: [unknown, string | null][] } {
-  const reports: [unknown, string | null][] = [];
-  const hub = new Hub({ mode: 'sim', seed: 1, reporter: (e, g) => reports.push([e, g === null ? null : g.name]), ...options });
-  return { hub, reports };
-}
-
 /** Logs `<virtual time> <what>` on the current hub's clock. */
-function logger(): { out: string[]; say: (what: string) => void } {
-  const out: string[] = [];
-  return { out, say: (what) => out.push(`${getHub().now()} ${what}`) };
-}
-
 class ExpectedError extends Error {
   constructor(message: string) {
     super(message);

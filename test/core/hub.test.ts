@@ -4,42 +4,9 @@
  * LoopExit behaviour in notes/gevent.md; the report of blocked greenlets is geventjs's own.
  */
 import { describe, it, expect, vi, afterEach } from 'vitest';
-import {
-  Hub,
-  Greenlet,
-  GreenletExit,
-  LoopExit,
-  Linkable,
-  spawn,
-  spawnLater,
-  sleep,
-  getcurrent,
-  getHub,
-  joinall,
-  idle,
-  wait,
-  run,
-  type HubOptions,
-} from 'geventjs';
+import { simHub, logger, ExpectedError } from './helpers.js';
+import { Hub, Greenlet, GreenletExit, LoopExit, Linkable, spawn, spawnLater, sleep, getcurrent, getHub, joinall, idle, wait, run } from 'geventjs';
 import { internName } from '../../src/core/trace.js';
-
-function simHub(options: HubOptions = {}): { hub: Hub; reports: [unknown, string | null][] } {
-  const reports: [unknown, string | null][] = [];
-  const hub = new Hub({ mode: 'sim', seed: 1, reporter: (e, g) => reports.push([e, g === null ? null : g.name]), ...options });
-  return { hub, reports };
-}
-
-function logger(): { out: string[]; say: (what: string) => void } {
-  const out: string[] = [];
-  return { out, say: (what) => out.push(`${getHub().now()} ${what}`) };
-}
-
-class ExpectedError extends Error {
-  constructor(message = 'expected') {
-    super(message);
-    this.name = 'ExpectedError';
-  }
-}
 
 /** A one-shot flag on the Linkable protocol; `describe()` shows in LoopExit reports. */
 class Flag extends Linkable {

@@ -4,25 +4,8 @@
  * and the virtual time at which each happens.
  */
 import { describe, it, expect } from 'vitest';
-import { Hub, Greenlet, Linkable, spawn, spawnLater, sleep, getHub, joinall, wait, iwait, run, type HubOptions } from 'geventjs';
-
-function simHub(options: HubOptions = {}): { hub: Hub; reports: [unknown, string | null][] } {
-  const reports: [unknown, string | null][] = [];
-  const hub = new Hub({ mode: 'sim', seed: 1, reporter: (e, g) => reports.push([e, g === null ? null : g.name]), ...options });
-  return { hub, reports };
-}
-
-function logger(): { out: string[]; say: (what: string) => void } {
-  const out: string[] = [];
-  return { out, say: (what) => out.push(`${getHub().now()} ${what}`) };
-}
-
-class ExpectedError extends Error {
-  constructor(message = 'expected') {
-    super(message);
-    this.name = 'ExpectedError';
-  }
-}
+import { simHub, logger, ExpectedError } from './helpers.js';
+import { Greenlet, Linkable, spawn, spawnLater, sleep, getHub, joinall, wait, iwait, run } from 'geventjs';
 
 /** The smallest waitable: a one-shot flag on the Linkable protocol (what Event builds on). */
 class Flag extends Linkable {

@@ -4,25 +4,8 @@
  * (test_killing_dormant). Every test states the order of events and the virtual time of each.
  */
 import { describe, it, expect } from 'vitest';
-import { Hub, Greenlet, GreenletExit, spawn, spawnLater, sleep, getcurrent, getHub, killall, run, type HubOptions } from 'geventjs';
-
-function simHub(options: HubOptions = {}): { hub: Hub; reports: [unknown, string | null][] } {
-  const reports: [unknown, string | null][] = [];
-  const hub = new Hub({ mode: 'sim', seed: 1, reporter: (e, g) => reports.push([e, g === null ? null : g.name]), ...options });
-  return { hub, reports };
-}
-
-function logger(): { out: string[]; say: (what: string) => void } {
-  const out: string[] = [];
-  return { out, say: (what) => out.push(`${getHub().now()} ${what}`) };
-}
-
-class ExpectedError extends Error {
-  constructor(message = 'expected') {
-    super(message);
-    this.name = 'ExpectedError';
-  }
-}
+import { simHub, logger, ExpectedError } from './helpers.js';
+import { Greenlet, GreenletExit, spawn, spawnLater, sleep, getcurrent, killall, run } from 'geventjs';
 
 /** The state gevent's TestKill.assertKilled checks. */
 function killedState(g: Greenlet<unknown>) {

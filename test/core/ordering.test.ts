@@ -4,12 +4,8 @@
  * virtual times, and a trace whose hash is the same for the same program and seed.
  */
 import { describe, it, expect } from 'vitest';
+import { logger } from './helpers.js';
 import { Hub, spawn, spawnLater, sleep, getHub, joinall, run, type TraceEvent } from 'geventjs';
-
-function logger(): { out: string[]; say: (what: string) => void } {
-  const out: string[] = [];
-  return { out, say: (what) => out.push(`${getHub().now()} ${what}`) };
-}
 
 describe('callbacks and timers', () => {
   it('FIFO callbacks (spawns, sleep(0) wakes) all run before a timer due now', async () => {

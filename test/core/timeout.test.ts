@@ -4,25 +4,8 @@
  * time at which each happens; in sim mode times are exact.
  */
 import { describe, it, expect } from 'vitest';
-import { Hub, Timeout, GreenletExit, spawn, sleep, getHub, withTimeout, run, type HubOptions } from 'geventjs';
-
-function logger(): { out: string[]; say: (what: string) => void } {
-  const out: string[] = [];
-  return { out, say: (what) => out.push(`${getHub().now()} ${what}`) };
-}
-
-function simHub(options: HubOptions = {}): { hub: Hub; reports: [unknown, string | null][] } {
-  const reports: [unknown, string | null][] = [];
-  const hub = new Hub({ mode: 'sim', seed: 1, reporter: (e, g) => reports.push([e, g === null ? null : g.name]), ...options });
-  return { hub, reports };
-}
-
-class ExpectedError extends Error {
-  constructor(message = 'expected') {
-    super(message);
-    this.name = 'ExpectedError';
-  }
-}
+import { simHub, logger, ExpectedError } from './helpers.js';
+import { Timeout, GreenletExit, spawn, sleep, getHub, withTimeout, run } from 'geventjs';
 
 /** Runs `body` and returns what it threw (or 'no error'). */
 async function thrown(body: () => Promise<unknown>): Promise<unknown> {
