@@ -70,6 +70,10 @@ brand(LoopExit, 'LoopExit');
 
 /**
  * Two greenlets used an object that allows one user at a time, e.g. two readers of one socket.
+ * @example
+ * spawn(() => sock.recv(10));
+ * await sleep(0);
+ * await sock.recv(10); // throws ConcurrentObjectUseError: another greenlet already reads it
  */
 export class ConcurrentObjectUseError extends Error {
   constructor(message: string) {

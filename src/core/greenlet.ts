@@ -38,6 +38,11 @@ const NO_ERROR = internName('');
 /** Something `kill` can throw: an error instance, or an error class to instantiate. */
 export type KillException = Error | (new () => Error);
 
+/**
+ * Options of `Greenlet.kill`.
+ * @example
+ * await g.kill(GreenletExit, { block: true, timeout: 1 });
+ */
 export interface KillOptions {
   /** Wait for the greenlet to die (default true). */
   block?: boolean;
@@ -45,6 +50,11 @@ export interface KillOptions {
   timeout?: number | null;
 }
 
+/**
+ * Options of `Greenlet.get`.
+ * @example
+ * const v = await g.get({ timeout: 0.5 }); // Timeout after 0.5 s
+ */
 export interface GetOptions {
   /** Wait for the result (default true); with false a greenlet still running raises `Timeout`. */
   block?: boolean;
@@ -501,6 +511,8 @@ export function sleep(seconds = 0): Promise<void> {
 
 /**
  * The greenlet running now; module-level code is the default hub's `main`.
+ * @example
+ * spawn(() => console.log(getcurrent().name)); // 'Greenlet-1'
  */
 export function getcurrent(): Greenlet<unknown> {
   const g = rt.current;

@@ -37,6 +37,11 @@ export interface NetworkOptions {
   [option: string]: unknown;
 }
 
+/**
+ * Options of a hub: mode, seed, tracing, error reporting, and the network's options.
+ * @example
+ * new Hub({ mode: 'sim', seed: 42, trace: true, latency: 0.005 });
+ */
 export interface HubOptions extends NetworkOptions {
   /** Default: `GEVENTJS_MODE` from the environment, else `'sim'`. */
   mode?: Mode;
@@ -56,6 +61,11 @@ export interface HubOptions extends NetworkOptions {
   perturb?: boolean;
 }
 
+/**
+ * Options of `hub.run()`.
+ * @example
+ * await new Hub().run(undefined, { until: 10 }); // run the loop for 10 virtual seconds
+ */
 export interface RunOptions {
   /** Stop at this hub time (seconds): main, if still running, gets GreenletExit. */
   until?: number;
@@ -121,6 +131,12 @@ function rejection(error: unknown): PromiseLike<never> {
   };
 }
 
+/**
+ * The reporter hubs use unless given one: the error's stack, then `<hub time> <greenlet> failed with
+ * <ErrorName>`, on stderr (console.error). Wrap it to count or filter reports.
+ * @example
+ * const hub = new Hub({ reporter: (e, g, h) => { failures++; defaultReporter(e, g, h); } });
+ */
 export function defaultReporter(error: unknown, greenlet: Greenlet<unknown> | null, hub: Hub): void {
   const stack = error instanceof Error && error.stack ? error.stack : String(error);
   const who = greenlet ? greenlet.name : 'hub callback';

@@ -18,6 +18,18 @@ export type LinkCallback<S> = (source: S) => void;
 /** A link: a waiting greenlet (switched into) or a callback. @internal */
 export type Link = Greenlet<unknown> | LinkCallback<never>;
 
+/**
+ * Something greenlets can wait on and callbacks can link to (gevent's AbstractLinkable): subclass it,
+ * say when it is `ready()`, and call `checkAndNotify()` when that may have changed; `wait`, `iwait`
+ * and `rawlink` then work with it.
+ * @example
+ * class Flag extends Linkable {
+ *   private on = false;
+ *   ready() { return this.on; }
+ *   set() { this.on = true; this.checkAndNotify(); }
+ * }
+ * await wait([new Flag()], { timeout: 1 });
+ */
 export abstract class Linkable {
   /** The hub this object belongs to (the current hub when it was created). */
   readonly hub: Hub;

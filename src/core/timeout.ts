@@ -107,6 +107,11 @@ function fireTimeout(t: Timeout): void {
   t.fire();
 }
 
+/**
+ * Options of `withTimeout`.
+ * @example
+ * await withTimeout(1, () => q.get(), { timeoutValue: null });
+ */
 export interface WithTimeoutOptions<V> {
   /** Returned instead of raising when the time is up. */
   timeoutValue?: V;

@@ -104,8 +104,21 @@ export function nameOf(code: number): string {
 const RING = 256;
 const NS = 1e9;
 
+/**
+ * Called with each trace event as it is recorded.
+ * @example
+ * hub.trace.subscribe((e) => { if (e.kind === 'switch') console.log(e.t, e.g, e.reason); });
+ */
 export type TraceListener = (event: TraceEvent) => void;
 
+/**
+ * A hub's event log: a running hash of every event (always), the full list (with `trace: true`), a
+ * ring of the last 256 events, and listeners.
+ * @example
+ * const hub = new Hub({ trace: true });
+ * await hub.run(main);
+ * console.log(hub.trace.hash(), hub.trace.events().length, hub.trace.recent(5));
+ */
 export class Trace {
   private h1 = 0x9e3779b9 | 0;
   private h2 = 0x7f4a7c15 | 0;
@@ -296,7 +309,11 @@ function bytesToHex(bytes: Uint8Array): string {
   return out;
 }
 
-/** One line of canonical JSON for an event (fixed key order), as written by `--trace`. */
+/**
+ * One line of canonical JSON for an event (fixed key order), as written by `--trace`.
+ * @example
+ * writeFileSync('trace.jsonl', hub.traceEvents().map(formatEvent).join('\n'));
+ */
 export function formatEvent(ev: TraceEvent): string {
   return JSON.stringify(ev);
 }

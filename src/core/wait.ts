@@ -10,6 +10,11 @@ import type { Greenlet, KillException } from './greenlet.js';
 const R_WAIT = internName('wait');
 const R_IWAIT = internName('iwait');
 
+/**
+ * Options of `wait` and `iwait`.
+ * @example
+ * await wait([g1, g2], { count: 1, timeout: 5 });
+ */
 export interface WaitOptions {
   /** Give up after this many seconds and return what finished so far. */
   timeout?: number | null;
@@ -17,11 +22,21 @@ export interface WaitOptions {
   count?: number | null;
 }
 
+/**
+ * Options of `joinall`.
+ * @example
+ * await joinall(workers, { raiseError: true });
+ */
 export interface JoinallOptions extends WaitOptions {
   /** Raise the error of the first greenlet that fails; the others keep running. */
   raiseError?: boolean;
 }
 
+/**
+ * Options of `killall`.
+ * @example
+ * await killall(workers, { exception: new Error('shutdown'), timeout: 1 });
+ */
 export interface KillallOptions {
   /** What to raise in each greenlet (default GreenletExit). */
   exception?: KillException;

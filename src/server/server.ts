@@ -16,6 +16,11 @@ import { Socket, SOL_SOCKET, SO_REUSEADDR } from '../socket/socket.js';
 /** Handles one connection; the connection is closed when it returns (or throws). */
 export type Handler = (socket: Socket, address: Address) => unknown;
 
+/**
+ * Options of `StreamServer`.
+ * @example
+ * new StreamServer(['127.0.0.1', 0], handle, { backlog: 128, spawn: new Pool(100) });
+ */
 export interface StreamServerOptions {
   /** Listen backlog when the server binds an address itself (default 128, gevent's). */
   backlog?: number;

@@ -18,6 +18,11 @@ export type OptionValue = number | string | boolean;
 /** Widens literal defaults (`false`, `'egon'`, `5`) to their types, so options can be overridden. */
 export type WidenOptions<O> = { [K in keyof O]: O[K] extends boolean ? boolean : O[K] extends number ? number : O[K] extends string ? string : O[K] };
 
+/**
+ * What `defineScenario` takes: a name, option defaults, and the `run` function.
+ * @example
+ * defineScenario({ name: 'ping', options: { count: 3 }, async run({ count }, hub) { return { count }; } });
+ */
 export interface ScenarioDefinition<O extends Record<string, OptionValue>, S> {
   /** Short name, used in reports and replay commands. */
   name: string;
@@ -72,7 +77,12 @@ export function defineScenario<O extends Record<string, OptionValue>, S>(definit
   return Object.freeze({ ...definition, options: Object.freeze({ ...options }), [SCENARIO]: true as const }) as unknown as Scenario<WidenOptions<O>, S>;
 }
 
-/** Whether `x` is a scenario made by `defineScenario` (by any copy of geventjs). */
+/**
+ * Whether `x` is a scenario made by `defineScenario` (by any copy of geventjs).
+ * @example
+ * const mod = await import(file);
+ * if (isScenario(mod.default)) await runScenario(mod.default);
+ */
 export function isScenario(x: unknown): x is Scenario {
   return typeof x === 'object' && x !== null && (x as Record<symbol, unknown>)[SCENARIO] === true;
 }
@@ -80,6 +90,8 @@ export function isScenario(x: unknown): x is Scenario {
 /**
  * Turns `--flag value` strings into option values typed like the scenario's defaults.
  * Throws a TypeError naming the option when a flag is unknown or its value does not fit.
+ * @example
+ * parseScenarioOptions(echo, { clients: '50', verbose: true }); // { clients: 50, verbose: true }
  */
 export function parseScenarioOptions<O extends Record<string, OptionValue>>(
   scenario: Scenario<O, unknown>,
@@ -110,6 +122,11 @@ export function parseScenarioOptions<O extends Record<string, OptionValue>>(
   return out as Partial<O>;
 }
 
+/**
+ * Options of `runScenario`.
+ * @example
+ * await runScenario(kv, { seed: 7, faults: 'partitions', options: { clients: 5 } });
+ */
 export interface RunScenarioOptions<O> {
   seed?: number;
   mode?: Mode;
@@ -133,6 +150,11 @@ export interface RunScenarioOptions<O> {
   perturb?: boolean;
 }
 
+/**
+ * What `runScenario` returns: the summary and the facts of the run.
+ * @example
+ * const { summary, virtualSeconds, traceHash } = await runScenario(echo, { seed: 1 });
+ */
 export interface ScenarioResult<S> {
   scenario: string;
   mode: Mode;
