@@ -11,7 +11,6 @@ export * from './socket/index.js';
 export * from './server/index.js';
 export { MemoryNet, getNet, type Net, type NetStats, type Address, type MemoryNetOptions } from './net/index.js';
 export { TcpNet } from './net/tcp.js';
-export { wallClock } from './net/wallclock.js';
 
 import { rt } from './core/runtime.js';
 import { MemoryNet } from './net/fabric.js';

@@ -5,4 +5,5 @@ export { Timeout, withTimeout, type TimeoutException, type WithTimeoutOptions } 
 export { GreenletExit, LoopExit, ConcurrentObjectUseError, type BlockedGreenlet } from './errors.js';
 export { Linkable, type LinkCallback } from './linkable.js';
 export { Random } from './random.js';
+export { wallClock } from './wallclock.js';
 export { Trace, formatEvent, type TraceEvent, type TraceListener } from './trace.js';

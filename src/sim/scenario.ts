@@ -8,7 +8,8 @@
  * breaks.
  */
 import type { Hub, HubOptions, Mode } from '../core/hub.js';
-import { rt, env } from '../core/runtime.js';
+import { env } from '../core/runtime.js';
+import { wallClock } from '../core/wallclock.js';
 import { Simulation } from './simulation.js';
 import { applyFaults, isFaultPreset, FAULT_PRESETS, type FaultPreset, type FaultPlan } from './presets.js';
 
@@ -198,9 +199,9 @@ export async function runScenario<O extends Record<string, OptionValue>, S>(
   const hub = new Simulation(hubOptions);
   const faults = applyFaults(hub, preset);
   opts.onHub?.(hub);
-  const wall0 = performanceNow();
+  const wall0 = wallClock();
   const summary = await hub.run(() => scenario.run(options, hub));
-  const wallMs = performanceNow() - wall0;
+  const wallMs = wallClock() - wall0;
   return {
     scenario: scenario.name,
     mode: hub.mode,
@@ -215,7 +216,3 @@ export async function runScenario<O extends Record<string, OptionValue>, S>(
   };
 }
 
-function performanceNow(): number {
-  // wall time for reports only (the real clock captured at load, whatever is patched later)
-  return rt.host.now();
-}

@@ -1,7 +1,7 @@
 /**
  * Wall-clock time for reports, outside the simulation.
  */
-import { rt } from '../core/runtime.js';
+import { rt } from './runtime.js';
 
 /**
  * Milliseconds on the real monotonic clock captured when geventjs loaded — unaffected by virtual time
