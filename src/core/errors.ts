@@ -90,9 +90,3 @@ export function codedError(code: string, message: string, extra?: Record<string,
   if (extra) Object.assign(err, extra);
   return err;
 }
-
-/** The printable name of an error value, for reports. @internal */
-export function errorName(e: unknown): string {
-  if (e instanceof Error) return e.message ? `${e.name}: ${e.message}` : e.name;
-  return String(e);
-}

@@ -11,7 +11,7 @@ import { rt, env, getHub, defaultHub } from './runtime.js';
 import { Timer, TimerHeap, TIMER_DUE, TIMER_IDLE, PRIORITY_DEFAULT, PRIORITY_TIMEOUT, SEQ_SPAN, type HubCallback, type TimerLike } from './timers.js';
 import { Random } from './random.js';
 import { Trace, defineKind, internName, nameOf } from './trace.js';
-import { LoopExit, GreenletExit, errorName, codedError, type BlockedGreenlet } from './errors.js';
+import { LoopExit, GreenletExit, codedError, type BlockedGreenlet } from './errors.js';
 import { Greenlet } from './greenlet.js';
 import type { Linkable, Link } from './linkable.js';
 import type { ListNode } from './list.js';
@@ -86,7 +86,6 @@ const R_SLEEP = internName('sleep');
 const R_EXTERNAL = internName('external');
 const R_IDLE = internName('idle');
 const R_WAIT_ALL = internName('wait');
-const NO_ERROR = internName('');
 
 const NS = 1e9;
 /** Events the hub dispatches before it yields to the host loop. */
@@ -302,11 +301,6 @@ export class Hub {
       this.netInstance = rt.netFactory(this);
     }
     return this.netInstance;
-  }
-
-  /** @internal Whether a net was created (for closing it). */
-  get hasNet(): boolean {
-    return this.netInstance !== null;
   }
 
   /** Registers a function called when the hub closes (sockets, servers). Returns its remover. */
@@ -669,11 +663,6 @@ export class Hub {
     this.qMask = n * 2 - 1;
   }
 
-  /** Number of callbacks queued. @internal */
-  get pendingCallbacks(): number {
-    return (this.qTail - this.qHead) & this.qMask;
-  }
-
   /** Schedules timer `t` to fire `ns` nanoseconds from now. @internal */
   addTimer(t: TimerLike, ns: number, priority: number): void {
     if (t.index !== TIMER_IDLE) this.cancelTimer(t);
@@ -688,11 +677,6 @@ export class Hub {
   cancelTimer(t: TimerLike): void {
     if (t.index >= 0) this.timers.remove(t);
     else t.index = TIMER_IDLE; // due in the current batch: the batch skips it
-  }
-
-  /** Number of scheduled timers. @internal */
-  get pendingTimers(): number {
-    return this.timers.size;
   }
 
   // ---------------------------------------------------------------- blocking primitives of the core
@@ -743,11 +727,6 @@ export class Hub {
    */
   waitOn(linkable: Linkable, reason: number, seconds: number | null | undefined): Promise<boolean> {
     const g = this.currentForPark(nameOf(reason));
-    return this.waitOnAs(g, linkable, reason, seconds);
-  }
-
-  /** @internal */
-  waitOnAs(g: Greenlet<unknown>, linkable: Linkable, reason: number, seconds: number | null | undefined): Promise<boolean> {
     const ns = seconds === null || seconds === undefined ? Infinity : toNs(seconds, 'timeout');
     g.parkNode = linkable.addWaiter(g);
     if (ns !== Infinity) this.armWaitTimer(g, ns);
@@ -1305,5 +1284,4 @@ export function run<T>(main: () => T | Promise<T>, options: HubOptions & RunOpti
   return hub.run(main, options.until !== undefined ? { until: options.until } : {});
 }
 
-export { errorName, NO_ERROR };
 export type { Link, ListNode };
