@@ -95,6 +95,11 @@ export class Greenlet<T = unknown> extends Linkable implements TimerLike {
   res: ((v: unknown) => void) | null = null;
   /** @internal */ parkNode: ListNode<Link> | null = null;
   /** @internal */ parkCleanup: ((g: Greenlet<unknown>) => void) | null = null;
+  /**
+   * Turns a wake's value into the blocking call's result, in the hub (a recv reads its data there);
+   * may return `STAY_PARKED` or a rejecting thenable. Cleared by every wake. @internal
+   */
+  wakeMap: ((g: Greenlet<unknown>, value: unknown) => unknown) | null = null;
   /** @internal */ spinEpoch = -1;
   /** @internal */ spins = 0;
   /** @internal */ parkReason = R_START;

@@ -120,8 +120,14 @@ function capture(res: (v: unknown) => void): void {
   slotRes = res;
 }
 
-/** A thenable that rejects with `error`: resolving a park with it throws `error` into the greenlet. */
-function rejection(error: unknown): PromiseLike<never> {
+/**
+ * What a greenlet's `wakeMap` returns when the wake was for nothing (say, data that a reset took away):
+ * the greenlet stays parked, on whatever it was parked on. @internal
+ */
+export const STAY_PARKED: unique symbol = Symbol('geventjs.stayParked');
+
+/** A thenable that rejects with `error`: resolving a park with it throws `error` into the greenlet. @internal */
+export function rejection(error: unknown): PromiseLike<never> {
   return {
     then(_onValue, onError) {
       onError?.(error);
@@ -532,6 +538,7 @@ export class Hub {
 
   /** Removes whatever `g` is parked on (a waiter node, its timer). @internal */
   private unpark(g: Greenlet<unknown>): void {
+    g.wakeMap = null;
     const node = g.parkNode;
     if (node !== null) {
       g.parkNode = null;
@@ -550,6 +557,12 @@ export class Hub {
     const res = g.res;
     if (res === null) return;
     if (this.holdSwitch !== null && this.holdSwitch(g, redoWake, { g, value }, false)) return;
+    const map = g.wakeMap;
+    if (map !== null) {
+      // the blocking call computes its result here, in the hub, so the greenlet resumes with it
+      value = map(g, value);
+      if (value === STAY_PARKED) return;
+    }
     this.unpark(g);
     g.res = null;
     this.enter(g);

@@ -29,7 +29,7 @@ import { Router, DROP, HOLD, PASS, type Rule, type RuleOptions } from './router.
 import { Segment, DATA, SYN, IN_FLIGHT, ARRIVED, HELD, LOST, DONE } from './segment.js';
 import { K_DROP, K_LOST, K_RETRANSMIT, K_HELD, K_RELEASE, K_CHAOS } from './trace.js';
 import { latencySampler, type LatencySpec } from './latency.js';
-import type { Net, NetStats } from './net.js';
+import type { Direction, Net, NetStats } from './net.js';
 
 /** Default one-way latency between hosts, seconds (DESIGN.md "Network defaults"). */
 export const DEFAULT_LATENCY = 0.001;
@@ -453,15 +453,39 @@ export class MemoryNet implements Net {
       return;
     }
     let s: Segment | null = seg;
-    do {
+    if (s.next === null || s.next.state !== ARRIVED) {
+      // the usual case: one segment
       from.wireHead = s.next;
       if (s.next === null) from.wireTail = null;
       s.next = null;
       s.state = DONE;
       dst.receive(s);
-      s = from.wireHead;
-    } while (s !== null && s.state === ARRIVED);
+      return;
+    }
+    // A run of segments that waited for this one (TCP reassembly): all of it becomes readable before
+    // a reader is woken, as a kernel hands the reassembled bytes to the socket at once.
+    this.deferring = true;
+    try {
+      do {
+        from.wireHead = s.next;
+        if (s.next === null) from.wireTail = null;
+        s.next = null;
+        s.state = DONE;
+        dst.receive(s);
+        s = from.wireHead;
+      } while (s !== null && s.state === ARRIVED);
+    } finally {
+      this.deferring = false;
+    }
+    const deferred = this.deferred;
+    this.deferred = [];
+    for (let i = 0; i < deferred.length; i += 2) (deferred[i] as MemSocket).notify(deferred[i + 1] as Direction);
   }
+
+  /** While a reassembled run is delivered, notifications wait here (socket, direction pairs). @internal */
+  deferring = false;
+  /** @internal */
+  deferred: unknown[] = [];
 
   /** Forgets every undelivered segment of `from` (its connection was reset or aborted). @internal */
   discardWire(from: MemSocket): void {

@@ -424,6 +424,10 @@ export class MemSocket implements NetSocket {
   notify(dir: Direction): void {
     const g = dir === READ ? this.readWaiter : this.writeWaiter;
     if (g === null) return;
+    if (this.net.deferring) {
+      this.net.deferred.push(this, dir);
+      return;
+    }
     const hub = this.net.hub;
     if (hub.running === null) hub.wakeWaiter(g, true);
     else hub.schedule(dir === READ ? wakeReader : wakeWriter, this);

@@ -8,7 +8,7 @@
  * like gevent's read and write watchers — and retries when the network wakes it.
  */
 import { getHub, toNs, type Hub } from '../core/hub.js';
-import { rt } from '../core/runtime.js';
+import { STAY_PARKED, rejection } from '../core/hub.js';
 import type { Greenlet } from '../core/greenlet.js';
 import { ConcurrentObjectUseError, brand } from '../core/errors.js';
 import { internName } from '../core/trace.js';
@@ -130,9 +130,8 @@ export class Socket {
   readonly hub: Hub;
   /** @internal */ readonly k: NetSocket;
   private isClosed = false;
-  /** A parked recv's buffer size and the hub time its timeout ends (Infinity: none). */
+  /** A parked recv's buffer size. */
   private recvSize = 0;
-  private recvDeadline = 0.5;
   private timeoutSeconds: number | null;
   private timeoutNs: number;
   private options: Map<string, number> | null = null;
@@ -174,12 +173,13 @@ export class Socket {
    * Parks the current greenlet as the socket's reader or writer until the network wakes it (true) or
    * `ns` pass (false). A second greenlet waiting the same way is gevent's ConcurrentObjectUseError.
    */
-  private wait(k: NetSocket, dir: Direction, reason: number, what: string, ns: number): Promise<unknown> {
+  private wait(k: NetSocket, dir: Direction, reason: number, what: string, ns: number, wakeMap: Greenlet<unknown>['wakeMap'] = null): Promise<unknown> {
     const hub = this.hub;
     const g = hub.currentForPark(what);
     const other = k.waiter(dir);
     if (other !== null) throw new ConcurrentObjectUseError(`This socket is already used by another greenlet: ${String(other)}`);
     k.setWaiter(dir, g);
+    g.wakeMap = wakeMap;
     g.parkCleanup = dir === READ ? clearReader : clearWriter;
     if (ns !== Infinity) hub.armWaitTimer(g, ns);
     return hub.park(g, reason, this);
@@ -288,8 +288,8 @@ export class Socket {
       if (data === null) {
         if (this.timeoutNs === 0) throw sysError('EAGAIN', 'recv');
         this.recvSize = n;
-        this.recvDeadline = this.timeoutNs === Infinity ? Infinity : this.hub.clock + this.timeoutNs;
-        return this.wait(k, READ, R_RECV, 'socket.recv()', this.timeoutNs).then(recvWoken) as Promise<Uint8Array>;
+        // the data is read in the hub when the network wakes the reader, which resumes with it
+        return this.wait(k, READ, R_RECV, 'socket.recv()', this.timeoutNs, recvOnWake) as Promise<Uint8Array>;
       }
     } catch (e) {
       return Promise.reject(e);
@@ -298,20 +298,24 @@ export class Socket {
     return Promise.resolve(data);
   }
 
-  /** The reader was woken (or timed out): read, or wait again. @internal */
-  recvAgain(woken: unknown): Uint8Array | Promise<Uint8Array> {
-    if (woken === false) throw timeoutError('recv');
-    if (this.isClosed) throw sysError('EBADF', 'recv');
-    const k = this.k;
-    const data = k.recv(this.recvSize);
-    if (data !== null) {
-      this.traceRecv(data);
-      return data;
+  /**
+   * The parked reader was woken (true) or timed out (false), in the hub: the recv's result, a
+   * rejecting thenable, or STAY_PARKED when there is nothing to read after all (its timeout runs on).
+   * @internal
+   */
+  readForWaiter(g: Greenlet<unknown>, woken: unknown): unknown {
+    if (woken === false) return rejection(timeoutError('recv'));
+    if (this.isClosed) return rejection(sysError('EBADF', 'recv'));
+    let data: Uint8Array | null;
+    try {
+      data = this.k.recv(this.recvSize);
+    } catch (e) {
+      return rejection(e);
     }
-    // woken for nothing (the data went to a reset, say): wait for what is left of the timeout
-    const ns = this.recvDeadline === Infinity ? Infinity : Math.max(0, this.recvDeadline - this.hub.clock);
-    if (ns === 0) throw timeoutError('recv');
-    return this.wait(k, READ, R_RECV, 'socket.recv()', ns).then(recvWoken) as Promise<Uint8Array>;
+    if (data === null) return STAY_PARKED;
+    const hub = this.hub;
+    hub.trace.record(K_RECV, hub.clock, g.id, this.k.fd, data.length, hub.trace.keepsAll ? data : undefined);
+    return data;
   }
 
   private traceRecv(data: Uint8Array): void {
@@ -512,13 +516,9 @@ function resolvedCount(n: number): Promise<number> {
   return (RESOLVED_COUNTS[n] ??= Promise.resolve(n));
 }
 
-/**
- * A parked recv's greenlet was woken: it is the running greenlet (its park just resolved, nothing ran
- * in between), and the socket is what it parked on.
- */
-function recvWoken(woken: unknown): Uint8Array | Promise<Uint8Array> {
-  const g = rt.current!;
-  return (g.parkTarget as Socket).recvAgain(woken);
+/** A parked recv's wake: the socket it parked on reads for it. */
+function recvOnWake(g: Greenlet<unknown>, woken: unknown): unknown {
+  return (g.parkTarget as Socket).readForWaiter(g, woken);
 }
 
 function clearReader(g: Greenlet<unknown>): void {
