@@ -4,7 +4,7 @@
  * states the order of events and the virtual time at which each happens.
  */
 import { describe, it, expect, vi, afterEach } from 'vitest';
-import { simHub, logger } from './helpers.js';
+import { simHub, logger } from '../helpers.js';
 import { Hub, Greenlet, GreenletExit, Timeout, spawn, spawnLater, sleep, getcurrent, getHub, joinall, run } from 'geventjs';
 
 /** A sim hub whose reporter records `[error, greenlet name or null]`. */

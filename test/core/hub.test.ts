@@ -4,33 +4,9 @@
  * LoopExit behaviour in notes/gevent.md; the report of blocked greenlets is geventjs's own.
  */
 import { describe, it, expect, vi, afterEach } from 'vitest';
-import { simHub, logger, ExpectedError } from './helpers.js';
-import { Hub, Greenlet, GreenletExit, LoopExit, Linkable, spawn, spawnLater, sleep, getcurrent, getHub, joinall, idle, wait, run } from 'geventjs';
-import { internName } from '../../src/core/trace.js';
+import { simHub, logger, ExpectedError, Flag } from '../helpers.js';
+import { Hub, Greenlet, GreenletExit, LoopExit, spawn, spawnLater, sleep, getcurrent, getHub, joinall, idle, wait, run } from 'geventjs';
 
-/** A one-shot flag on the Linkable protocol; `describe()` shows in LoopExit reports. */
-class Flag extends Linkable {
-  private on = false;
-  constructor(readonly label: string) {
-    super();
-  }
-  ready(): boolean {
-    return this.on;
-  }
-  set(): void {
-    this.on = true;
-    this.checkAndNotify();
-  }
-  wait(): Promise<boolean> {
-    // the hub's own parking on a linkable, as Event.wait does
-    return (this.hub as unknown as { waitOn(l: Linkable, reason: number, s: null): Promise<boolean> }).waitOn(this, FLAG_WAIT, null);
-  }
-  override describe(): string {
-    return `flag ${this.label}`;
-  }
-}
-// the reason code a park shows in LoopExit reports and traces
-const FLAG_WAIT = internName('Flag.wait');
 
 afterEach(() => {
   vi.restoreAllMocks();

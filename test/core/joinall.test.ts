@@ -4,26 +4,9 @@
  * and the virtual time at which each happens.
  */
 import { describe, it, expect } from 'vitest';
-import { simHub, logger, ExpectedError } from './helpers.js';
+import { simHub, logger, ExpectedError, Flag } from '../helpers.js';
 import { Greenlet, Linkable, spawn, spawnLater, sleep, getHub, joinall, wait, iwait, run } from 'geventjs';
 
-/** The smallest waitable: a one-shot flag on the Linkable protocol (what Event builds on). */
-class Flag extends Linkable {
-  private on = false;
-  constructor(readonly label: string) {
-    super();
-  }
-  ready(): boolean {
-    return this.on;
-  }
-  set(): void {
-    this.on = true;
-    this.checkAndNotify();
-  }
-  override describe(): string {
-    return `Flag ${this.label}`;
-  }
-}
 
 /** A greenlet named `name` that sleeps `s` seconds, then returns `name` (or throws, with `fail`). */
 function after(s: number, name: string, fail = false): Greenlet<string> {

@@ -4,7 +4,7 @@
  * (test_killing_dormant). Every test states the order of events and the virtual time of each.
  */
 import { describe, it, expect } from 'vitest';
-import { simHub, logger, ExpectedError } from './helpers.js';
+import { simHub, logger, ExpectedError } from '../helpers.js';
 import { Greenlet, GreenletExit, spawn, spawnLater, sleep, getcurrent, killall, run } from 'geventjs';
 
 /** The state gevent's TestKill.assertKilled checks. */

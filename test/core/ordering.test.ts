@@ -4,7 +4,7 @@
  * virtual times, and a trace whose hash is the same for the same program and seed.
  */
 import { describe, it, expect } from 'vitest';
-import { logger } from './helpers.js';
+import { logger } from '../helpers.js';
 import { Hub, spawn, spawnLater, sleep, getHub, joinall, run, type TraceEvent } from 'geventjs';
 
 describe('callbacks and timers', () => {

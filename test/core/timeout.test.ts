@@ -4,7 +4,7 @@
  * time at which each happens; in sim mode times are exact.
  */
 import { describe, it, expect } from 'vitest';
-import { simHub, logger, ExpectedError } from './helpers.js';
+import { simHub, logger, ExpectedError } from '../helpers.js';
 import { Timeout, GreenletExit, spawn, sleep, getHub, withTimeout, run } from 'geventjs';
 
 /** Runs `body` and returns what it threw (or 'no error'). */

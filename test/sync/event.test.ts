@@ -18,7 +18,7 @@ import {
   withTimeout,
   getHub,
 } from 'geventjs';
-import { simHub, logger, inHub, ExpectedError, thrown } from './helpers.js';
+import { simHub, logger, inHub, ExpectedError, thrown } from '../helpers.js';
 
 describe('Event', () => {
   it('set() does not switch; waiters wake FIFO in one pass, each running until it blocks', async () => {

@@ -5,7 +5,7 @@
  */
 import { describe, it, expect } from 'vitest';
 import { Semaphore, BoundedSemaphore, Lock, RLock, DummySemaphore, Timeout, LoopExit, spawn, sleep, joinall, wait, getHub } from 'geventjs';
-import { simHub, logger, thrown, ExpectedError } from './helpers.js';
+import { simHub, logger, thrown, ExpectedError } from '../helpers.js';
 
 describe('Semaphore', () => {
   it('acquire({ timeout }) resolves false at exactly the timeout (issue 39)', async () => {

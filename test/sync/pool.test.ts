@@ -23,7 +23,7 @@ import {
   withTimeout,
   getHub,
 } from 'geventjs';
-import { simHub, logger, thrown, ExpectedError } from './helpers.js';
+import { simHub, logger, thrown, ExpectedError } from '../helpers.js';
 
 const sqr = async (x: number, wait = 0): Promise<number> => {
   await sleep(wait);

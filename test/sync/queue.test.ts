@@ -23,7 +23,7 @@ import {
   joinall,
   getHub,
 } from 'geventjs';
-import { simHub, logger, inHub, thrown } from './helpers.js';
+import { simHub, logger, inHub, thrown } from '../helpers.js';
 
 const kinds = { Queue, JoinableQueue, LifoQueue, PriorityQueue } as const;
 
