@@ -116,6 +116,27 @@ export function toNs(seconds: number, what = 'seconds'): number {
 
 // A promise executor that allocates no closure: the resolving functions land in these slots.
 let slotRes: ((v: unknown) => void) | null = null;
+
+/**
+ * Keeps V8's hidden classes of the core alive between runs. An object's class (map) is reached from its
+ * constructor only through weak transitions, so when a run ends and every hub and greenlet of it dies,
+ * the next full GC collects those maps and throws away all optimised code that embeds them ("weak
+ * objects" deopts): a program that runs hubs one after another (tests, `explore`, benchmarks) would
+ * re-JIT the hub after every major GC. A small unused hub with one greenlet, built when a run closes
+ * (so its maps are the current ones), holds them. @internal
+ */
+let shapeKeeper: Hub | null = null;
+let buildingKeeper = false;
+function keepShapes(): void {
+  buildingKeeper = true;
+  try {
+    const hub = new Hub({ mode: 'sim', seed: 0 });
+    hub.keepMain();
+    shapeKeeper = hub;
+  } finally {
+    buildingKeeper = false;
+  }
+}
 function capture(res: (v: unknown) => void): void {
   slotRes = res;
 }
@@ -257,7 +278,7 @@ export class Hub {
     this.seed = seed;
     this.trace = new Trace(options.trace === true);
     this.reporter = options.reporter ?? defaultReporter;
-    this.id = ++rt.hubCount;
+    this.id = buildingKeeper ? 0 : ++rt.hubCount;
     this.realEpoch = rt.host.now();
     this.clock = 0;
     this.watchFn = () => this.watchdog();
@@ -1169,6 +1190,12 @@ export class Hub {
     }
     if (this.endResolve !== null) this.endResolve();
     if (rt.defaultHub === this) rt.defaultHub = null;
+    if (this !== shapeKeeper) keepShapes();
+  }
+
+  /** The shape keeper's greenlet (see `keepShapes`). @internal */
+  keepMain(): void {
+    this.createMain(noop);
   }
 
   private fail(err: unknown): void {
