@@ -890,13 +890,13 @@ export class Hub {
       this.drainWaiters.length === 0
     ) {
       const heap = this.timers;
-      const top = heap.topDeadline();
-      if (top !== Infinity && heap.secondDeadline() > top) {
+      const t = heap.popSole();
+      if (t !== undefined) {
+        const top = heap.soleDeadline;
         if (top > this.clock) {
           this.clock = top;
           this.epoch++;
         }
-        const t = heap.popDue(top)!;
         this.sinceYield++;
         this.dispatching = true;
         try {

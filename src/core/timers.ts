@@ -7,8 +7,10 @@
  *
  * Layout: a 4-ary heap whose keys live in typed arrays, so sifting compares contiguous numbers and never
  * dereferences a timer (at 10,000 sleeping greenlets the wake order is random and every pointer chase is
- * a cache miss). Cancellation is lazy: a cancelled or re-armed timer bumps its generation and its old
- * entry is skipped when it reaches the top; the heap is rebuilt when stale entries outnumber live ones.
+ * a cache miss). Cancellation is lazy: every push has a key of its own (priority and a sequence number),
+ * which the timer keeps as `gen`; an entry whose timer was cancelled or re-armed since (its state is
+ * no longer scheduled, or its `gen` is another key) is skipped when it reaches the top, and the heap is
+ * rebuilt when stale entries outnumber live ones.
  * @internal
  */
 
@@ -36,7 +38,7 @@ export const SEQ_SPAN = 2 ** 44;
 export interface TimerLike {
   /** TIMER_IDLE, TIMER_DUE or TIMER_SCHEDULED. */
   index: number;
-  /** Bumped whenever the timer is (re)scheduled or cancelled; heap entries with an older one are stale. */
+  /** The key of the timer's current heap entry: entries with another key are stale. */
   gen: number;
   fn: HubCallback;
   arg: unknown;
@@ -61,7 +63,6 @@ export class Timer implements TimerLike {
 export class TimerHeap {
   private dl = new Float64Array(256);
   private key = new Float64Array(256);
-  private gens = new Float64Array(256);
   private items: (TimerLike | undefined)[] = new Array<undefined>(256);
   /** entries in the arrays, stale ones included */
   private n = 0;
@@ -76,29 +77,46 @@ export class TimerHeap {
   peek(): TimerLike | undefined {
     while (this.n > 0) {
       const t = this.items[0]!;
-      if (t.gen === this.gens[0] && t.index === TIMER_SCHEDULED) return t;
+      if (t.gen === this.key[0] && t.index === TIMER_SCHEDULED) return t;
       this.removeTop();
     }
     return undefined;
   }
 
+  /** The deadline of the timer `popSole` returned last. */
+  soleDeadline = 0.5;
+
+  /**
+   * The dispatch fast path: if the earliest live timer has a finite deadline that no other entry shares
+   * (stale ones count), removes and returns it (its deadline in `soleDeadline`); else undefined.
+   */
+  popSole(): TimerLike | undefined {
+    let n = this.n;
+    const dl = this.dl;
+    const key = this.key;
+    const items = this.items;
+    for (;;) {
+      if (n === 0) return undefined;
+      const t = items[0]!;
+      if (t.gen === key[0] && t.index === TIMER_SCHEDULED) break;
+      this.removeTop();
+      n = this.n;
+    }
+    const d = dl[0]!;
+    if (d === Infinity) return undefined;
+    const end = n < 5 ? n : 5;
+    for (let j = 1; j < end; j++) if (dl[j]! <= d) return undefined;
+    const t = items[0]!;
+    this.removeTop();
+    t.index = TIMER_IDLE;
+    this.live--;
+    this.soleDeadline = d;
+    return t;
+  }
+
   /** The deadline of the earliest live timer (Infinity when there is none). */
   topDeadline(): number {
     return this.peek() === undefined ? Infinity : this.dl[0]!;
-  }
-
-  /**
-   * A lower bound of the second-earliest deadline after a `topDeadline()` call (stale entries count):
-   * when it is greater than the top's, the top is the only timer due at its instant.
-   */
-  secondDeadline(): number {
-    const n = this.n;
-    if (n <= 1) return Infinity;
-    const dl = this.dl;
-    let m = dl[1]!;
-    const end = n < 5 ? n : 5;
-    for (let j = 2; j < end; j++) if (dl[j]! < m) m = dl[j]!;
-    return m;
   }
 
   /** Schedules `t` at `deadline` (ns) with second key `key` (priority * SEQ_SPAN + sequence). */
@@ -107,11 +125,10 @@ export class TimerHeap {
       if (this.n >= 1024 && this.n > 2 * this.live) this.compact();
       if (this.n === this.dl.length) this.grow();
     }
-    t.gen++;
+    t.gen = k;
     t.index = TIMER_SCHEDULED;
     this.live++;
-    const g = t.gen;
-    const dl = this.dl, key = this.key, gens = this.gens, items = this.items;
+    const dl = this.dl, key = this.key, items = this.items;
     let i = this.n++;
     while (i > 0) {
       const p = (i - 1) >> 2;
@@ -119,13 +136,11 @@ export class TimerHeap {
       if (pd < d || (pd === d && key[p]! < k)) break;
       dl[i] = pd;
       key[i] = key[p]!;
-      gens[i] = gens[p]!;
       items[i] = items[p];
       i = p;
     }
     dl[i] = d;
     key[i] = k;
-    gens[i] = g;
     items[i] = t;
   }
 
@@ -136,8 +151,9 @@ export class TimerHeap {
   popDue(now: number): TimerLike | undefined {
     while (this.n > 0 && this.dl[0]! <= now) {
       const t = this.items[0]!;
+      const k = this.key[0]!;
       this.removeTop();
-      if (t.gen === this.gensTop && t.index === TIMER_SCHEDULED) {
+      if (t.gen === k && t.index === TIMER_SCHEDULED) {
         t.index = TIMER_IDLE;
         this.live--;
         return t;
@@ -160,7 +176,6 @@ export class TimerHeap {
   remove(t: TimerLike): void {
     if (t.index !== TIMER_SCHEDULED) return;
     t.index = TIMER_IDLE;
-    t.gen++;
     this.live--;
   }
 
@@ -168,26 +183,22 @@ export class TimerHeap {
   clear(): void {
     for (let i = 0; i < this.n; i++) {
       const t = this.items[i]!;
-      if (t.gen === this.gens[i] && t.index === TIMER_SCHEDULED) t.index = TIMER_IDLE;
+      if (t.gen === this.key[i] && t.index === TIMER_SCHEDULED) t.index = TIMER_IDLE;
       this.items[i] = undefined;
     }
     this.n = 0;
     this.live = 0;
   }
 
-  /** The generation of the entry removeTop() took off last. */
-  private gensTop = 0;
-
   private removeTop(): void {
-    this.gensTop = this.gens[0]!;
     const last = --this.n;
     const items = this.items;
     if (last === 0) {
       items[0] = undefined;
       return;
     }
-    const dl = this.dl, key = this.key, gens = this.gens;
-    const d = dl[last]!, k = key[last]!, g = gens[last]!, t = items[last]!;
+    const dl = this.dl, key = this.key;
+    const d = dl[last]!, k = key[last]!, t = items[last]!;
     items[last] = undefined;
     const n = last;
     let i = 0;
@@ -209,13 +220,11 @@ export class TimerHeap {
       if (d < cd || (d === cd && k < ck)) break;
       dl[i] = cd;
       key[i] = ck;
-      gens[i] = gens[c]!;
       items[i] = items[c];
       i = c;
     }
     dl[i] = d;
     key[i] = k;
-    gens[i] = g;
     items[i] = t;
   }
 
@@ -223,13 +232,10 @@ export class TimerHeap {
     const size = this.dl.length * 2;
     const dl = new Float64Array(size);
     const key = new Float64Array(size);
-    const gens = new Float64Array(size);
     dl.set(this.dl);
     key.set(this.key);
-    gens.set(this.gens);
     this.dl = dl;
     this.key = key;
-    this.gens = gens;
     this.items.length = size;
   }
 
@@ -238,14 +244,11 @@ export class TimerHeap {
     const live: [TimerLike, number, number][] = [];
     for (let i = 0; i < this.n; i++) {
       const t = this.items[i]!;
-      if (t.gen === this.gens[i] && t.index === TIMER_SCHEDULED) live.push([t, this.dl[i]!, this.key[i]!]);
+      if (t.gen === this.key[i] && t.index === TIMER_SCHEDULED) live.push([t, this.dl[i]!, this.key[i]!]);
       this.items[i] = undefined;
     }
     this.n = 0;
     this.live = 0;
-    for (const [t, d, k] of live) {
-      t.gen--; // push bumps it again
-      this.push(t, d, k);
-    }
+    for (const [t, d, k] of live) this.push(t, d, k);
   }
 }

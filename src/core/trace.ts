@@ -124,6 +124,10 @@ export class Trace {
   private h2 = 0x7f4a7c15 | 0;
   private lastT = -1.5;
   private count = 0;
+  /** Events folded into h1/h2 so far; the rest (at most a ring's worth) wait in the ring. */
+  private hashed = 0;
+  /** Someone looks at individual events: the full list is kept or a listener subscribed. */
+  private watched: boolean;
   /** Events in the list (hashed ones and notes): the `seq` of the next one. */
   private listed = 0;
   private readonly full: boolean;
@@ -141,6 +145,7 @@ export class Trace {
 
   constructor(full: boolean) {
     this.full = full;
+    this.watched = full;
   }
 
   /** Whether the full event list is kept. */
@@ -150,7 +155,7 @@ export class Trace {
 
   /** Whether anyone looks at individual events (the full list is kept, or a listener subscribed). */
   get observed(): boolean {
-    return this.full || this.listeners !== null;
+    return this.watched;
   }
 
   /** Number of events recorded. */
@@ -163,45 +168,11 @@ export class Trace {
    * names); `s` is a payload kept only in the full list, and hashed only when it is a string.
    */
   record(kind: number, tNs: number, g: number, a: number, b: number, s?: string | Uint8Array): void {
-    // Two 32-bit lanes, murmur-style, mixed inline on locals: this runs on every switch. Values stay
-    // int32 (| 0) so the fields never become boxed doubles.
-    let h1 = this.h1;
-    let h2 = this.h2;
-    let w: number;
-    if (tNs !== this.lastT) {
-      this.lastT = tNs;
-      // a time mark: the low and high 32 bits of the integer nanoseconds in one word
-      w = 0x7ffffff1 ^ (tNs >>> 0) ^ Math.imul((tNs / 4294967296) | 0, 0x27d4eb2d);
-      h1 = Math.imul(h1 ^ w, 0xcc9e2d51);
-      h1 = (h1 << 15) | (h1 >>> 17);
-      h2 = Math.imul(h2 ^ w, 0x1b873593);
-      h2 = (((h2 << 13) | (h2 >>> 19)) + h1) | 0;
-      h1 = (Math.imul(h1, 5) + 0xe6546b64) | 0;
-    }
-    // two words per event: (kind, greenlet) and (a, b)
-    w = registry.kindHashes[kind]! ^ Math.imul(g, 0x9e3779b1);
-    h1 = Math.imul(h1 ^ w, 0xcc9e2d51);
-    h1 = (h1 << 15) | (h1 >>> 17);
-    h2 = Math.imul(h2 ^ w, 0x1b873593);
-    h2 = (((h2 << 13) | (h2 >>> 19)) + h1) | 0;
-    h1 = (Math.imul(h1, 5) + 0xe6546b64) | 0;
-    w = (a | 0) ^ Math.imul(b | 0, 0x85ebca6b);
-    h1 = Math.imul(h1 ^ w, 0xcc9e2d51);
-    h1 = (h1 << 15) | (h1 >>> 17);
-    h2 = Math.imul(h2 ^ w, 0x1b873593);
-    h2 = (((h2 << 13) | (h2 >>> 19)) + h1) | 0;
-    h1 = (Math.imul(h1, 5) + 0xe6546b64) | 0;
-    if (typeof s === 'string') {
-      w = hashString(s);
-      h1 = Math.imul(h1 ^ w, 0xcc9e2d51);
-      h1 = (h1 << 15) | (h1 >>> 17);
-      h2 = Math.imul(h2 ^ w, 0x1b873593);
-      h2 = (((h2 << 13) | (h2 >>> 19)) + h1) | 0;
-      h1 = (Math.imul(h1, 5) + 0xe6546b64) | 0;
-    }
-    this.h1 = h1;
-    this.h2 = h2;
-    const i = this.count++ & (RING - 1);
+    // The event goes into the ring; the ring is hashed a whole lap at a time (flushHash), in a tight loop
+    // the JIT keeps on locals, rather than word by word on every switch.
+    const c = this.count;
+    if (c - this.hashed === RING) this.flushHash();
+    const i = c & (RING - 1);
     const ring = this.ring;
     const j = i * 5;
     ring[j] = kind;
@@ -210,8 +181,65 @@ export class Trace {
     ring[j + 3] = a;
     ring[j + 4] = b;
     if (s !== undefined || this.rs[i] !== undefined) this.rs[i] = s;
-    if (this.full || this.listeners !== null) this.note(kind, tNs, g, a, b, s);
+    this.count = c + 1;
+    if (this.watched) this.note(kind, tNs, g, a, b, s);
     else this.listed++;
+  }
+
+  /**
+   * Folds the events recorded since the last flush into the running hash, oldest first. Two 32-bit
+   * lanes, murmur-style: a time mark when the time changed, then two words per event (kind, greenlet)
+   * and (a, b), and a string payload's hash. Values stay int32 (| 0) so nothing is boxed.
+   */
+  private flushHash(): void {
+    let h1 = this.h1;
+    let h2 = this.h2;
+    let lastT = this.lastT;
+    const ring = this.ring;
+    const rs = this.rs;
+    const kindHashes = registry.kindHashes;
+    const end = this.count;
+    for (let c = this.hashed; c < end; c++) {
+      const i = c & (RING - 1);
+      const j = i * 5;
+      const tNs = ring[j + 1]!;
+      let w: number;
+      if (tNs !== lastT) {
+        lastT = tNs;
+        // a time mark: the low and high 32 bits of the integer nanoseconds in one word
+        w = 0x7ffffff1 ^ (tNs >>> 0) ^ Math.imul((tNs / 4294967296) | 0, 0x27d4eb2d);
+        h1 = Math.imul(h1 ^ w, 0xcc9e2d51);
+        h1 = (h1 << 15) | (h1 >>> 17);
+        h2 = Math.imul(h2 ^ w, 0x1b873593);
+        h2 = (((h2 << 13) | (h2 >>> 19)) + h1) | 0;
+        h1 = (Math.imul(h1, 5) + 0xe6546b64) | 0;
+      }
+      w = kindHashes[ring[j]!]! ^ Math.imul(ring[j + 2]!, 0x9e3779b1);
+      h1 = Math.imul(h1 ^ w, 0xcc9e2d51);
+      h1 = (h1 << 15) | (h1 >>> 17);
+      h2 = Math.imul(h2 ^ w, 0x1b873593);
+      h2 = (((h2 << 13) | (h2 >>> 19)) + h1) | 0;
+      h1 = (Math.imul(h1, 5) + 0xe6546b64) | 0;
+      w = (ring[j + 3]! | 0) ^ Math.imul(ring[j + 4]! | 0, 0x85ebca6b);
+      h1 = Math.imul(h1 ^ w, 0xcc9e2d51);
+      h1 = (h1 << 15) | (h1 >>> 17);
+      h2 = Math.imul(h2 ^ w, 0x1b873593);
+      h2 = (((h2 << 13) | (h2 >>> 19)) + h1) | 0;
+      h1 = (Math.imul(h1, 5) + 0xe6546b64) | 0;
+      const s = rs[i];
+      if (typeof s === 'string') {
+        w = hashString(s);
+        h1 = Math.imul(h1 ^ w, 0xcc9e2d51);
+        h1 = (h1 << 15) | (h1 >>> 17);
+        h2 = Math.imul(h2 ^ w, 0x1b873593);
+        h2 = (((h2 << 13) | (h2 >>> 19)) + h1) | 0;
+        h1 = (Math.imul(h1, 5) + 0xe6546b64) | 0;
+      }
+    }
+    this.h1 = h1;
+    this.h2 = h2;
+    this.lastT = lastT;
+    this.hashed = end;
   }
 
   /**
@@ -237,6 +265,7 @@ export class Trace {
 
   /** The running hash over every event so far, as 16 hex digits. */
   hash(): string {
+    if (this.hashed !== this.count) this.flushHash();
     let a = this.h1 ^ this.count;
     let b = this.h2 ^ Math.floor(this.count / 4294967296);
     a = Math.imul(a ^ (a >>> 16), 0x85ebca6b);
@@ -274,10 +303,14 @@ export class Trace {
   /** Calls `listener` with every event recorded from now on; returns the function that stops it. */
   subscribe(listener: TraceListener): () => void {
     (this.listeners ??= []).push(listener);
+    this.watched = true;
     return () => {
       if (this.listeners === null) return;
       this.listeners = this.listeners.filter((l) => l !== listener);
-      if (this.listeners.length === 0) this.listeners = null;
+      if (this.listeners.length === 0) {
+        this.listeners = null;
+        this.watched = this.full;
+      }
     };
   }
 }
