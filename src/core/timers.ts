@@ -1,5 +1,5 @@
 /**
- * The hub's timer heap: timers ordered by (deadline, priority, sequence).
+ * The hub's timer queue: timers ordered by (deadline, priority, sequence).
  *
  * Deadlines are integer nanoseconds held in doubles, so a program that only sleeps sees exact times
  * (ten sleeps of 0.1 s end at exactly 1 s). A `Timeout` uses priority 1 and a sleep priority 0, so a
