@@ -208,6 +208,13 @@ describe('running a program', () => {
     ]);
   });
 
+  it('hubs are numbered one after another, even when a run closes in between', async () => {
+    const a = new Hub({ mode: 'sim' });
+    await a.run(() => sleep(1));
+    const b = new Hub({ mode: 'sim' });
+    expect(b.id).toBe(a.id + 1);
+  });
+
   it('a hub runs once: run() again rejects', async () => {
     const { hub } = simHub();
     await hub.run(() => 1);
