@@ -100,6 +100,8 @@ export class MemoryNet implements Net {
   private readonly placements = new WeakMap<Greenlet<unknown>, Host>();
   private fdCounter = 2;
   private closed = false;
+  /** Objects that keep V8's hidden classes of the network alive between hubs (see keepShapes). @internal */
+  static shapes: unknown = null;
 
   constructor(
     readonly hub: Hub,
@@ -531,6 +533,30 @@ export class MemoryNet implements Net {
   }
 }
 
+/**
+ * Builds one object of each class of the in-memory network on a stand-in hub; `MemoryNet` keeps them
+ * for good (a few hundred bytes; nothing of any real hub is reachable from them).
+ *
+ * Why: V8 frees a hidden class (map) once no object has it, and then throws away every optimised
+ * function that embeds it ("deoptimization, reason: weak objects"). A hub's segments, sockets, hosts
+ * and its network all die with it, so after a full GC between two runs — `geventjs explore` (a fresh
+ * hub per seed) or a benchmark — the next run rebuilt those maps and re-optimised transmit, arrive,
+ * receive… from scratch, every time. These objects keep the maps alive (objects built later by the
+ * same constructors get the same maps, as long as every field is set in one order with one type), so
+ * code optimised in one run stays valid in the next.
+ * @internal
+ */
+function keepShapes(): { net: MemoryNet; socket: MemSocket; segment: Segment; timer: Timer } {
+  const hub = { seed: 0, onClose() {} } as unknown as Hub;
+  const net = new MemoryNet(hub, {});
+  const host = net.defaultHost;
+  const socket = new MemSocket(net, host);
+  const peer = new MemSocket(net, host);
+  const segment = new Segment(DATA, host, host, LOOPBACK, 1, LOOPBACK, 2, socket, peer, new Uint8Array(1), 1);
+  const timer = new Timer(arrive, segment);
+  return { net, socket, segment, timer };
+}
+
 /** How a rule's tag shows as the reason of a loss. */
 function reasonOf(tag: unknown): string {
   return tag === undefined || tag === null ? 'router' : String(tag);
@@ -552,3 +578,4 @@ function checkLatency(seconds: unknown, what: string): number {
   return ns;
 }
 
+MemoryNet.shapes = keepShapes();
