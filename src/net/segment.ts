@@ -32,6 +32,8 @@ export const DONE = 4;
 /** Printable names of segment kinds, by kind. */
 export const SEGMENT_NAMES: readonly string[] = ['', 'SYN', 'SYN-ACK', 'DATA', 'FIN', 'RST', 'ACK'];
 
+type Writable<T> = { -readonly [K in keyof T]: T[K] };
+
 /**
  * A segment. Every field is declared and set in the constructor, in one order and with its final type
  * (no class-field initialisers, no parameter properties: those define each field as `undefined` first,
@@ -67,6 +69,11 @@ export class Segment {
   declare released: boolean;
   /** Whether the segment is on its sender's wire (in-order delivery); SYNs and kernel resets are not. */
   declare wired: boolean;
+  /**
+   * Whether anything outside the fabric may hold the segment (a rule saw it, it was held, or a
+   * retransmission timer has it): only segments never shared are reused once delivered. @internal
+   */
+  declare shared: boolean;
 
   constructor(
     kind: number,
@@ -97,6 +104,42 @@ export class Segment {
     this.retries = 0;
     this.released = false;
     this.wired = false;
+    this.shared = false;
+  }
+
+  /** Makes a delivered, never shared segment a new one (the fabric's reuse; same fields, same order). @internal */
+  reuse(
+    kind: number,
+    src: Host,
+    dst: Host | null,
+    srcAddr: string,
+    srcPort: number,
+    dstAddr: string,
+    dstPort: number,
+    from: MemSocket | null,
+    to: MemSocket | null,
+    data: Uint8Array | null,
+    wnd: number,
+  ): this {
+    const w = this as Writable<Segment>;
+    w.kind = kind;
+    w.src = src;
+    w.dst = dst;
+    w.srcAddr = srcAddr;
+    w.srcPort = srcPort;
+    w.dstAddr = dstAddr;
+    w.dstPort = dstPort;
+    w.from = from;
+    w.to = to;
+    w.data = data;
+    w.wnd = wnd;
+    w.state = IN_FLIGHT;
+    w.next = null;
+    w.retries = 0;
+    w.released = false;
+    w.wired = false;
+    w.shared = false;
+    return this;
   }
 
   /** Bytes of payload. */
