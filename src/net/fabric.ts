@@ -37,6 +37,8 @@ export const DEFAULT_LATENCY = 0.001;
 export const DEFAULT_WINDOW = 65536;
 /** TCP's first retransmission timeout (Linux TCP_RTO_MIN), ns; it doubles on every retransmission. */
 export const RTO_MIN_NS = 200e6;
+/** Delivered segments a network keeps for reuse. */
+const MAX_SPARE = 64;
 /** TCP's largest retransmission timeout (Linux TCP_RTO_MAX), ns. */
 export const RTO_MAX_NS = 120e9;
 /** Retransmissions before TCP gives up on a connection (Linux net.ipv4.tcp_retries2). */
@@ -100,6 +102,10 @@ export class MemoryNet implements Net {
   private readonly placements = new WeakMap<Greenlet<unknown>, Host>();
   private fdCounter = 2;
   private closed = false;
+  /** Delivered segments nothing outside the fabric holds, for reuse (at most MAX_SPARE). */
+  private readonly spare: Segment[] = [];
+  /** Objects that keep V8's hidden classes of the network alive between hubs (see keepShapes). @internal */
+  static shapes: unknown = null;
 
   constructor(
     readonly hub: Hub,
@@ -299,7 +305,29 @@ export class MemoryNet implements Net {
   /** Answers a segment with a kernel segment of `kind` (a reset from a port with no socket). @internal */
   reply(seg: Segment, kind: number): void {
     if (seg.from === null || seg.dst === null) return;
-    this.transmit(new Segment(kind, seg.dst, seg.src, seg.dstAddr, seg.dstPort, seg.srcAddr, seg.srcPort, null, seg.from, null, 0));
+    this.transmit(this.segment(kind, seg.dst, seg.src, seg.dstAddr, seg.dstPort, seg.srcAddr, seg.srcPort, null, seg.from, null, 0));
+  }
+
+  /**
+   * A new segment: a delivered one that nothing outside the fabric saw (no rule, hold or timer), or a
+   * fresh one — two allocations fewer per round trip of a connection. @internal
+   */
+  segment(
+    kind: number,
+    src: Host,
+    dst: Host | null,
+    srcAddr: string,
+    srcPort: number,
+    dstAddr: string,
+    dstPort: number,
+    from: MemSocket | null,
+    to: MemSocket | null,
+    data: Uint8Array | null,
+    wnd: number,
+  ): Segment {
+    const seg = this.spare.pop();
+    if (seg === undefined) return new Segment(kind, src, dst, srcAddr, srcPort, dstAddr, dstPort, from, to, data, wnd);
+    return seg.reuse(kind, src, dst, srcAddr, srcPort, dstAddr, dstPort, from, to, data, wnd);
   }
 
   /**
@@ -356,6 +384,7 @@ export class MemoryNet implements Net {
    * retransmission timer fires (TCP's RTO: 200 ms, doubling, at most 120 s).
    */
   private lose(seg: Segment, reason: string): void {
+    seg.shared = true;
     const hub = this.hub;
     const fd = seg.from === null ? -1 : seg.from.fd;
     if (!seg.wired) {
@@ -386,6 +415,7 @@ export class MemoryNet implements Net {
 
   /** Keeps `seg` in `held` under `by` (a rule's tag, or a paused Host) until it is released. */
   private hold(seg: Segment, by: unknown): void {
+    seg.shared = true;
     seg.state = HELD;
     this.held.add(seg);
     this.heldBy.set(seg, by);
@@ -460,6 +490,7 @@ export class MemoryNet implements Net {
       s.next = null;
       s.state = DONE;
       dst.receive(s);
+      if (!s.shared && this.spare.length < MAX_SPARE) this.spare.push(s);
       return;
     }
     // A run of segments that waited for this one (TCP reassembly): all of it becomes readable before
@@ -531,6 +562,30 @@ export class MemoryNet implements Net {
   }
 }
 
+/**
+ * Builds one object of each class of the in-memory network on a stand-in hub; `MemoryNet` keeps them
+ * for good (a few hundred bytes; nothing of any real hub is reachable from them).
+ *
+ * Why: V8 frees a hidden class (map) once no object has it, and then throws away every optimised
+ * function that embeds it ("deoptimization, reason: weak objects"). A hub's segments, sockets, hosts
+ * and its network all die with it, so after a full GC between two runs — `geventjs explore` (a fresh
+ * hub per seed) or a benchmark — the next run rebuilt those maps and re-optimised transmit, arrive,
+ * receive… from scratch, every time. These objects keep the maps alive (objects built later by the
+ * same constructors get the same maps, as long as every field is set in one order with one type), so
+ * code optimised in one run stays valid in the next.
+ * @internal
+ */
+function keepShapes(): { net: MemoryNet; socket: MemSocket; segment: Segment; timer: Timer } {
+  const hub = { seed: 0, onClose() {} } as unknown as Hub;
+  const net = new MemoryNet(hub, {});
+  const host = net.defaultHost;
+  const socket = new MemSocket(net, host);
+  const peer = new MemSocket(net, host);
+  const segment = new Segment(DATA, host, host, LOOPBACK, 1, LOOPBACK, 2, socket, peer, new Uint8Array(1), 1);
+  const timer = new Timer(arrive, segment);
+  return { net, socket, segment, timer };
+}
+
 /** How a rule's tag shows as the reason of a loss. */
 function reasonOf(tag: unknown): string {
   return tag === undefined || tag === null ? 'router' : String(tag);
@@ -552,3 +607,4 @@ function checkLatency(seconds: unknown, what: string): number {
   return ns;
 }
 
+MemoryNet.shapes = keepShapes();

@@ -102,6 +102,7 @@ export class Router {
   /** The verdict for a segment being sent: the first rule's non-PASS verdict, else the link's latency. */
   route(seg: Segment): Verdict {
     const rules = this.rules;
+    if (rules.length > 0) seg.shared = true; // a rule may keep it
     for (let i = 0; i < rules.length; i++) {
       const e = rules[i]!;
       const v = e.rule(seg);
@@ -130,6 +131,7 @@ export class Router {
     for (let i = 0; i < rules.length; i++) {
       const e = rules[i]!;
       if (!e.inFlight) continue;
+      seg.shared = true;
       const v = e.rule(seg);
       if (v === DROP || v === HOLD) {
         this.tag = e.tag;

@@ -32,38 +32,115 @@ export const DONE = 4;
 /** Printable names of segment kinds, by kind. */
 export const SEGMENT_NAMES: readonly string[] = ['', 'SYN', 'SYN-ACK', 'DATA', 'FIN', 'RST', 'ACK'];
 
-export class Segment {
-  constructor(
-    /** SYN, SYN_ACK, DATA, FIN, RST or ACK. */
-    readonly kind: number,
-    /** The sending host. */
-    readonly src: Host,
-    /** The host the destination address names, or null when no host answers to it. */
-    readonly dst: Host | null,
-    readonly srcAddr: string,
-    readonly srcPort: number,
-    readonly dstAddr: string,
-    readonly dstPort: number,
-    /** The sending socket; null for a reset the kernel answers with (no socket there). */
-    readonly from: MemSocket | null,
-    /** The receiving socket; null for a SYN (the destination kernel finds the listener by port). */
-    readonly to: MemSocket | null,
-    /** The bytes of a DATA segment (owned by the segment), else null. */
-    readonly data: Uint8Array | null,
-    /** The sender's receive-window right edge: total bytes it will have accepted from its peer. */
-    readonly wnd: number,
-  ) {}
+type Writable<T> = { -readonly [K in keyof T]: T[K] };
 
+/**
+ * A segment. Every field is declared and set in the constructor, in one order and with its final type
+ * (no class-field initialisers, no parameter properties: those define each field as `undefined` first,
+ * which widens its representation), so every segment has one hidden class — see `keepShapes` in
+ * fabric.ts for why that matters across hubs.
+ */
+export class Segment {
+  /** SYN, SYN_ACK, DATA, FIN, RST or ACK. */
+  declare readonly kind: number;
+  /** The sending host. */
+  declare readonly src: Host;
+  /** The host the destination address names, or null when no host answers to it. */
+  declare readonly dst: Host | null;
+  declare readonly srcAddr: string;
+  declare readonly srcPort: number;
+  declare readonly dstAddr: string;
+  declare readonly dstPort: number;
+  /** The sending socket; null for a reset the kernel answers with (no socket there). */
+  declare readonly from: MemSocket | null;
+  /** The receiving socket; null for a SYN (the destination kernel finds the listener by port). */
+  declare readonly to: MemSocket | null;
+  /** The bytes of a DATA segment (owned by the segment), else null. */
+  declare readonly data: Uint8Array | null;
+  /** The sender's receive-window right edge: total bytes it will have accepted from its peer. */
+  declare readonly wnd: number;
   /** IN_FLIGHT, ARRIVED, HELD, LOST or DONE. */
-  state = IN_FLIGHT;
+  declare state: number;
   /** The next undelivered segment of the same socket (its wire). */
-  next: Segment | null = null;
+  declare next: Segment | null;
   /** Retransmissions so far (after losses). */
-  retries = 0;
+  declare retries: number;
   /** Released from a hold: hold rules let it pass from now on. */
-  released = false;
+  declare released: boolean;
   /** Whether the segment is on its sender's wire (in-order delivery); SYNs and kernel resets are not. */
-  wired = false;
+  declare wired: boolean;
+  /**
+   * Whether anything outside the fabric may hold the segment (a rule saw it, it was held, or a
+   * retransmission timer has it): only segments never shared are reused once delivered. @internal
+   */
+  declare shared: boolean;
+
+  constructor(
+    kind: number,
+    src: Host,
+    dst: Host | null,
+    srcAddr: string,
+    srcPort: number,
+    dstAddr: string,
+    dstPort: number,
+    from: MemSocket | null,
+    to: MemSocket | null,
+    data: Uint8Array | null,
+    wnd: number,
+  ) {
+    this.kind = kind;
+    this.src = src;
+    this.dst = dst;
+    this.srcAddr = srcAddr;
+    this.srcPort = srcPort;
+    this.dstAddr = dstAddr;
+    this.dstPort = dstPort;
+    this.from = from;
+    this.to = to;
+    this.data = data;
+    this.wnd = wnd;
+    this.state = IN_FLIGHT;
+    this.next = null;
+    this.retries = 0;
+    this.released = false;
+    this.wired = false;
+    this.shared = false;
+  }
+
+  /** Makes a delivered, never shared segment a new one (the fabric's reuse; same fields, same order). @internal */
+  reuse(
+    kind: number,
+    src: Host,
+    dst: Host | null,
+    srcAddr: string,
+    srcPort: number,
+    dstAddr: string,
+    dstPort: number,
+    from: MemSocket | null,
+    to: MemSocket | null,
+    data: Uint8Array | null,
+    wnd: number,
+  ): this {
+    const w = this as Writable<Segment>;
+    w.kind = kind;
+    w.src = src;
+    w.dst = dst;
+    w.srcAddr = srcAddr;
+    w.srcPort = srcPort;
+    w.dstAddr = dstAddr;
+    w.dstPort = dstPort;
+    w.from = from;
+    w.to = to;
+    w.data = data;
+    w.wnd = wnd;
+    w.state = IN_FLIGHT;
+    w.next = null;
+    w.retries = 0;
+    w.released = false;
+    w.wired = false;
+    w.shared = false;
+    return this;
+  }
 
   /** Bytes of payload. */
   get size(): number {

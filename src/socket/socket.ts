@@ -135,6 +135,12 @@ export class Socket {
   private timeoutSeconds: number | null;
   private timeoutNs: number;
   private options: Map<string, number> | null = null;
+  /**
+   * A socket kept for good, so that V8 keeps the hidden class of sockets between hubs (see keepShapes
+   * in src/net/fabric.ts): it wraps a stand-in kernel socket and reaches no hub.
+   * @internal
+   */
+  static shape: Socket | null = null;
 
   constructor(family: number = AF_INET, type: number = SOCK_STREAM) {
     if (family !== AF_INET) throw new RangeError(`socket(): address family ${String(family)} is not supported (only AF_INET)`);
@@ -507,6 +513,7 @@ export class Socket {
   }
 }
 brand(Socket, 'Socket');
+Socket.shape = Socket.adopt({ net: { hub: null } } as unknown as NetSocket);
 
 // Settled promises are immutable, so the answers of sends can share them: a send that completes at once
 // allocates no promise for the common sizes.
