@@ -122,17 +122,20 @@ let slotRes: ((v: unknown) => void) | null = null;
  * constructor only through weak transitions, so when a run ends and every hub and greenlet of it dies,
  * the next full GC collects those maps and throws away all optimised code that embeds them ("weak
  * objects" deopts): a program that runs hubs one after another (tests, `explore`, benchmarks) would
- * re-JIT the hub after every major GC. A small unused hub with one greenlet, built when a run closes
- * (so its maps are the current ones), holds them. @internal
+ * re-JIT the hub after every major GC. A small unused hub of the same class (a `Simulation` is a hub
+ * too) with one greenlet, built when a run closes (so its maps are the current ones), holds them.
+ * @internal
  */
-let shapeKeeper: Hub | null = null;
+const shapeKeepers = new Map<Function, Hub>();
 let buildingKeeper = false;
-function keepShapes(): void {
+function keepShapes(cls: Function): void {
   buildingKeeper = true;
   try {
-    const hub = new Hub({ mode: 'sim', seed: 0 });
+    const hub = new (cls as new (options: HubOptions) => Hub)({ mode: 'sim', seed: 0 });
     hub.keepMain();
-    shapeKeeper = hub;
+    shapeKeepers.set(cls, hub);
+  } catch {
+    // a subclass that cannot be built this way: it only misses the optimisation
   } finally {
     buildingKeeper = false;
   }
@@ -1190,7 +1193,7 @@ export class Hub {
     }
     if (this.endResolve !== null) this.endResolve();
     if (rt.defaultHub === this) rt.defaultHub = null;
-    if (this !== shapeKeeper) keepShapes();
+    if (!buildingKeeper && shapeKeepers.get(this.constructor) !== this) keepShapes(this.constructor);
   }
 
   /** The shape keeper's greenlet (see `keepShapes`). @internal */
