@@ -279,6 +279,11 @@ function echoFigures(r) {
     runs: r.runs,
     warmup: r.warmup,
     ...(r.warmupReps !== undefined ? { warmupScenarioRuns: r.warmupReps } : {}),
+    ...(r.reps !== undefined ? { scenarioRunsPerRun: r.reps } : {}),
+    // sim: the first scenario of each run alone (right after the forced GC and the idle wait)
+    ...(r.firstScenario !== undefined && r.reps > 1
+      ? { firstScenario: { roundTripsPerSec: Math.round(r.firstScenario.roundTripsPerSec.median), ms: round(r.firstScenario.ms.median, 1) } }
+      : {}),
     check: r.check,
     perRun: r.perRun.map((x) => ({ ms: x.ms, roundTripsPerSec: x.opsPerSec })),
   };
@@ -549,6 +554,10 @@ function summarize(r) {
     for (const [c, f] of Object.entries(w.contenders)) if (f.maxRssBytes !== undefined) s[`echo ${key} ${c} max RSS MiB`] = round(f.maxRssBytes / 2 ** 20, 1);
     const x = w.ratios.simOverReal;
     s[`echo ${key} sim over real`] = `${x.value} (target ≥ ${x.target}: ${x.met ? 'met' : 'missed'})`;
+    const first = w.contenders.sim.firstScenario;
+    if (first !== undefined && w.contenders.real.roundTripsPerSec !== undefined) {
+      s[`echo ${key} sim first scenario alone over real`] = round(first.roundTripsPerSec / w.contenders.real.roundTripsPerSec.median, 3);
+    }
     if (w.ratios.simOverGevent) s[`echo ${key} sim over gevent`] = w.ratios.simOverGevent.value;
     if (w.ratios.realOverGevent) s[`echo ${key} real over gevent`] = w.ratios.realOverGevent.value;
     s[`echo ${key} sim trace hash`] = w.simTraceHash;
