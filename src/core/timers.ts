@@ -322,6 +322,30 @@ export class TimerHeap {
    * (stale ones count), removes and returns it (its deadline in `soleDeadline`); else undefined.
    */
   popSole(): TimerLike | undefined {
+    if (this.near.n === 0 && this.inWheel > 0 && this.far.n === 0) {
+      // the usual case among sleepers: the next occupied slot holds one timer, which is sole by itself
+      const p = this.cur & SLOT_MASK;
+      const slot = this.nextSlot((p + 1) & SLOT_MASK);
+      const e = this.head[slot]!;
+      if (e === this.tail[slot]) {
+        const t = this.witems[e]!;
+        this.cur += (slot - p) & SLOT_MASK;
+        this.head[slot] = -1;
+        this.bits[slot >> 5] &= ~(1 << (slot & 31));
+        this.witems[e] = undefined;
+        this.wnext[e] = this.free;
+        this.free = e;
+        this.inWheel--;
+        this.entries--;
+        if (t.gen === this.wk[e] && t.index === TIMER_SCHEDULED) {
+          t.index = TIMER_IDLE;
+          this.live--;
+          this.soleDeadline = this.wd[e]!;
+          return t;
+        }
+        // a stale entry: the general path below moves on from here
+      }
+    }
     if (!this.settle()) return undefined;
     // every entry with the top's deadline is in `near` (same slot): look at the top's children
     const near = this.near;

@@ -188,8 +188,8 @@ export class Trace {
 
   /**
    * Folds the events recorded since the last flush into the running hash, oldest first. Two 32-bit
-   * lanes, murmur-style: a time mark when the time changed, then two words per event (kind, greenlet)
-   * and (a, b), and a string payload's hash. Values stay int32 (| 0) so nothing is boxed.
+   * lanes, murmur-style: a time mark when the time changed, then one word per event (kind, greenlet,
+   * a, b folded together), and a string payload's hash. Values stay int32 (| 0) so nothing is boxed.
    */
   private flushHash(): void {
     let h1 = this.h1;
@@ -214,13 +214,11 @@ export class Trace {
         h2 = (((h2 << 13) | (h2 >>> 19)) + h1) | 0;
         h1 = (Math.imul(h1, 5) + 0xe6546b64) | 0;
       }
-      w = kindHashes[ring[j]!]! ^ Math.imul(ring[j + 2]!, 0x9e3779b1);
-      h1 = Math.imul(h1 ^ w, 0xcc9e2d51);
-      h1 = (h1 << 15) | (h1 >>> 17);
-      h2 = Math.imul(h2 ^ w, 0x1b873593);
-      h2 = (((h2 << 13) | (h2 >>> 19)) + h1) | 0;
-      h1 = (Math.imul(h1, 5) + 0xe6546b64) | 0;
-      w = (ring[j + 3]! | 0) ^ Math.imul(ring[j + 4]! | 0, 0x85ebca6b);
+      // one word per event: (kind, greenlet) plus (a, b), each pair mixed by multiplication first
+      w =
+        ((kindHashes[ring[j]!]! ^ Math.imul(ring[j + 2]!, 0x9e3779b1)) +
+          Math.imul((ring[j + 3]! | 0) ^ Math.imul(ring[j + 4]! | 0, 0x85ebca6b), 0x27d4eb2f)) |
+        0;
       h1 = Math.imul(h1 ^ w, 0xcc9e2d51);
       h1 = (h1 << 15) | (h1 >>> 17);
       h2 = Math.imul(h2 ^ w, 0x1b873593);

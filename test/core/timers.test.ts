@@ -22,9 +22,10 @@ function refSort(ref: Ref[]): void {
 const SLOT = 2 ** 20; // the wheel's slot width in ns; it has 1,024 slots
 
 /** A deadline drawn from a mix that covers every part of the structure and its edges. */
-function deadline(r: Random, clock: number): number {
+function deadline(r: Random, clock: number, nearOnly: boolean): number {
   const slotStart = Math.floor(clock / SLOT) * SLOT;
-  const c = r.int(130);
+  if (nearOnly && r.int(2) === 0) return clock + r.int(8) * SLOT + r.int(3) * 1000; // crowded slots
+  const c = nearOnly ? r.int(80) : r.int(130);
   if (c >= 100) {
     // the edges: slot boundaries near the clock, and the last slots of the wheel's span and just past it
     const slots = c < 115 ? r.int(4) : 1022 + r.int(4);
@@ -45,7 +46,7 @@ function delay(r: Random, c: number): number {
 }
 
 /** Runs `steps` random operations; returns how many timers the fast path (popSole) handed out. */
-function run(seed: number, steps: number, pool: number): number {
+function run(seed: number, steps: number, pool: number, nearOnly = false): number {
   let soles = 0;
   const r = new Random(seed);
   const q = new TimerHeap();
@@ -62,7 +63,7 @@ function run(seed: number, steps: number, pool: number): number {
     if (op < 5) {
       const t = timers[r.int(pool)]!;
       if (t.index === TIMER_SCHEDULED) cancel(t); // re-arming: the old entry goes stale
-      const d = deadline(r, clock);
+      const d = deadline(r, clock, nearOnly);
       if (d === Infinity && r.int(2) === 0) continue;
       const k = r.int(2) * 2 ** 44 + ++seq; // sleeps and timeouts share deadlines
       q.push(t, d, k);
@@ -73,7 +74,6 @@ function run(seed: number, steps: number, pool: number): number {
     } else {
       refSort(ref);
       const live = ref.filter((e) => e.d !== Infinity);
-      expect(q.topDeadline()).toBe(ref.length > 0 ? ref[0]!.d : Infinity);
       expect(q.size).toBe(ref.length);
       if (op < 8) {
         // the dispatch fast path: the earliest timer, if no other shares its deadline
@@ -88,7 +88,8 @@ function run(seed: number, steps: number, pool: number): number {
         clock = live[0]!.d;
         ref = ref.filter((e) => e.t !== t);
       } else {
-        // a poll: every timer due by the next deadline, in order
+        // a poll: every timer due by the next deadline, in order (looking ahead first, as the hub does)
+        expect(q.topDeadline()).toBe(ref.length > 0 ? ref[0]!.d : Infinity);
         if (live.length === 0) {
           expect(q.popDue(clock)).toBeUndefined();
           continue;
@@ -117,8 +118,26 @@ describe('timer queue', () => {
     expect(soles).toBeGreaterThan(5000); // the fast path was exercised, not just refused
   });
 
+  it('keeps that order when every timer is within the wheel (its fast path for a lone timer in a slot)', () => {
+    let soles = 0;
+    for (let seed = 1; seed <= 10; seed++) soles += run(seed, 3000, 20, true);
+    expect(soles).toBeGreaterThan(3000);
+  });
+
   it('keeps that order with thousands of timers (wheel slots with many entries, compaction)', () => {
     expect(run(101, 40000, 3000)).toBeGreaterThan(1000);
+  });
+
+  it('two timers in one slot come out earliest first, and neither is lost', () => {
+    const q = new TimerHeap();
+    const a = new Timer(noop, 'a');
+    const b = new Timer(noop, 'b');
+    q.push(a, 5 * SLOT + 100, 1);
+    q.push(b, 5 * SLOT + 50, 2); // same slot, earlier deadline, pushed later
+    expect(q.popSole()).toBe(b);
+    expect(q.soleDeadline).toBe(5 * SLOT + 50);
+    expect(q.popSole()).toBe(a);
+    expect(q.size).toBe(0);
   });
 
   it('a timer exactly one span (1,024 slots) ahead waits beyond the wheel, not in the current slot', () => {
