@@ -122,11 +122,12 @@ let slotRes: ((v: unknown) => void) | null = null;
  * constructor only through weak transitions, so when a run ends and every hub and greenlet of it dies,
  * the next full GC collects those maps and throws away all optimised code that embeds them ("weak
  * objects" deopts): a program that runs hubs one after another (tests, `explore`, benchmarks) would
- * re-JIT the hub after every major GC. A small unused hub of the same class (a `Simulation` is a hub
- * too) with one greenlet, built when a run closes (so its maps are the current ones), holds them.
- * @internal
+ * re-JIT the hub after every major GC. A small unused hub of the same class with one greenlet, built
+ * when a run closes (so its maps are the current ones), holds them. Only the library's own hub classes
+ * get one (`Hub`, and `Simulation` through `keepHubShapes`): a user's subclass may do anything in its
+ * constructor. @internal
  */
-const shapeKeepers = new Map<Function, Hub>();
+const shapeKeepers = new Map<Function, Hub | null>();
 let buildingKeeper = false;
 function keepShapes(cls: Function): void {
   buildingKeeper = true;
@@ -135,11 +136,17 @@ function keepShapes(cls: Function): void {
     hub.keepMain();
     shapeKeepers.set(cls, hub);
   } catch {
-    // a subclass that cannot be built this way: it only misses the optimisation
+    shapeKeepers.delete(cls); // cannot be built this way: it only misses the optimisation
   } finally {
     buildingKeeper = false;
   }
 }
+
+/** Lets a hub class of the library keep its shapes between runs (see `keepShapes`). @internal */
+export function keepHubShapes(cls: typeof Hub): void {
+  if (!shapeKeepers.has(cls)) shapeKeepers.set(cls, null);
+}
+
 function capture(res: (v: unknown) => void): void {
   slotRes = res;
 }
@@ -1193,7 +1200,8 @@ export class Hub {
     }
     if (this.endResolve !== null) this.endResolve();
     if (rt.defaultHub === this) rt.defaultHub = null;
-    if (!buildingKeeper && shapeKeepers.get(this.constructor) !== this) keepShapes(this.constructor);
+    const cls = this.constructor;
+    if (!buildingKeeper && shapeKeepers.has(cls) && shapeKeepers.get(cls) !== this) keepShapes(cls);
   }
 
   /** The shape keeper's greenlet (see `keepShapes`). @internal */
@@ -1252,6 +1260,7 @@ function noop(): void {}
 
 // the default hub is created through the runtime (so modules that only need getHub() need not import this one)
 rt.newHub ??= (): Hub => new Hub();
+keepHubShapes(Hub);
 
 function describeWait(g: Greenlet<unknown>): string {
   const reason = nameOf(g.parkReason);

@@ -215,6 +215,19 @@ describe('running a program', () => {
     expect(b.id).toBe(a.id + 1);
   });
 
+  it("a subclass of Hub is constructed only by its user (the library builds no hidden instance of it)", async () => {
+    let built = 0;
+    class CountingHub extends Hub {
+      constructor() {
+        super({ mode: 'sim' });
+        built++;
+      }
+    }
+    await new CountingHub().run(() => sleep(1));
+    await new CountingHub().run(() => sleep(1));
+    expect(built).toBe(2);
+  });
+
   it('a hub runs once: run() again rejects', async () => {
     const { hub } = simHub();
     await hub.run(() => 1);
