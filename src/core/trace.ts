@@ -123,6 +123,8 @@ export class Trace {
   private h1 = 0x9e3779b9 | 0;
   private h2 = 0x7f4a7c15 | 0;
   private lastT = -1.5;
+  /** The next word goes to h2 (words alternate between the lanes). */
+  private odd = false;
   private count = 0;
   /** Events folded into h1/h2 so far; the rest (at most a ring's worth) wait in the ring. */
   private hashed = 0;
@@ -187,13 +189,16 @@ export class Trace {
   }
 
   /**
-   * Folds the events recorded since the last flush into the running hash, oldest first. Two 32-bit
-   * lanes, murmur-style: a time mark when the time changed, then one word per event (kind, greenlet,
-   * a, b folded together), and a string payload's hash. Values stay int32 (| 0) so nothing is boxed.
+   * Folds the events recorded since the last flush into the running hash, oldest first. The input is
+   * a sequence of 32-bit words — a time mark whenever the time changed, one word per event (kind,
+   * greenlet, a and b folded together), and a string payload's hash — and the words go alternately to
+   * two 32-bit lanes (a multiply and an xor-shift each), so the two dependency chains run side by side.
+   * Values stay int32 (| 0) so nothing is boxed.
    */
   private flushHash(): void {
     let h1 = this.h1;
     let h2 = this.h2;
+    let odd = this.odd;
     let lastT = this.lastT;
     const ring = this.ring;
     const rs = this.rs;
@@ -208,34 +213,42 @@ export class Trace {
         lastT = tNs;
         // a time mark: the low and high 32 bits of the integer nanoseconds in one word
         w = 0x7ffffff1 ^ (tNs >>> 0) ^ Math.imul((tNs / 4294967296) | 0, 0x27d4eb2d);
-        h1 = Math.imul(h1 ^ w, 0xcc9e2d51);
-        h1 = (h1 << 15) | (h1 >>> 17);
-        h2 = Math.imul(h2 ^ w, 0x1b873593);
-        h2 = (((h2 << 13) | (h2 >>> 19)) + h1) | 0;
-        h1 = (Math.imul(h1, 5) + 0xe6546b64) | 0;
+        if (odd) {
+          h2 = Math.imul(h2 ^ w, 0x85ebca77);
+          h2 ^= h2 >>> 15;
+        } else {
+          h1 = Math.imul(h1 ^ w, 0x9e3779b1);
+          h1 ^= h1 >>> 16;
+        }
+        odd = !odd;
       }
-      // one word per event: (kind, greenlet) plus (a, b), each pair mixed by multiplication first
       w =
-        ((kindHashes[ring[j]!]! ^ Math.imul(ring[j + 2]!, 0x9e3779b1)) +
-          Math.imul((ring[j + 3]! | 0) ^ Math.imul(ring[j + 4]! | 0, 0x85ebca6b), 0x27d4eb2f)) |
-        0;
-      h1 = Math.imul(h1 ^ w, 0xcc9e2d51);
-      h1 = (h1 << 15) | (h1 >>> 17);
-      h2 = Math.imul(h2 ^ w, 0x1b873593);
-      h2 = (((h2 << 13) | (h2 >>> 19)) + h1) | 0;
-      h1 = (Math.imul(h1, 5) + 0xe6546b64) | 0;
+        (kindHashes[ring[j]!]! + Math.imul(ring[j + 2]!, 0x9e3779b1)) ^
+        Math.imul((ring[j + 3]! | 0) + Math.imul(ring[j + 4]! | 0, 0xc2b2ae3d), 0x27d4eb2f);
+      if (odd) {
+        h2 = Math.imul(h2 ^ w, 0x85ebca77);
+        h2 ^= h2 >>> 15;
+      } else {
+        h1 = Math.imul(h1 ^ w, 0x9e3779b1);
+        h1 ^= h1 >>> 16;
+      }
+      odd = !odd;
       const s = rs[i];
       if (typeof s === 'string') {
         w = hashString(s);
-        h1 = Math.imul(h1 ^ w, 0xcc9e2d51);
-        h1 = (h1 << 15) | (h1 >>> 17);
-        h2 = Math.imul(h2 ^ w, 0x1b873593);
-        h2 = (((h2 << 13) | (h2 >>> 19)) + h1) | 0;
-        h1 = (Math.imul(h1, 5) + 0xe6546b64) | 0;
+        if (odd) {
+          h2 = Math.imul(h2 ^ w, 0x85ebca77);
+          h2 ^= h2 >>> 15;
+        } else {
+          h1 = Math.imul(h1 ^ w, 0x9e3779b1);
+          h1 ^= h1 >>> 16;
+        }
+        odd = !odd;
       }
     }
     this.h1 = h1;
     this.h2 = h2;
+    this.odd = odd;
     this.lastT = lastT;
     this.hashed = end;
   }
@@ -266,9 +279,12 @@ export class Trace {
     if (this.hashed !== this.count) this.flushHash();
     let a = this.h1 ^ this.count;
     let b = this.h2 ^ Math.floor(this.count / 4294967296);
+    // each half of the result depends on both lanes
+    a = (a + Math.imul(b, 0x27d4eb2f)) | 0;
     a = Math.imul(a ^ (a >>> 16), 0x85ebca6b);
     a = Math.imul(a ^ (a >>> 13), 0xc2b2ae35);
     a ^= a >>> 16;
+    b ^= a;
     b = Math.imul(b ^ (b >>> 16), 0x85ebca6b);
     b = Math.imul(b ^ (b >>> 13), 0xc2b2ae35);
     b ^= b >>> 16;
