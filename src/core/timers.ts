@@ -29,9 +29,9 @@ export const PRIORITY_TIMEOUT = 1;
 
 /** Not scheduled. */
 export const TIMER_IDLE = -1;
-/** Taken out of the heap because it is due, and waiting in the hub's batch of due timers. */
+/** Taken out of the queue because it is due, and waiting in the hub's batch of due timers. */
 export const TIMER_DUE = -2;
-/** In the heap. */
+/** Scheduled: in the queue. */
 export const TIMER_SCHEDULED = 0;
 
 /** Span of sequence numbers within one priority: the heap's second key is priority * SEQ_SPAN + seq. */
