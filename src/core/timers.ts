@@ -244,10 +244,7 @@ export class TimerHeap {
   private advance(): boolean {
     const far = this.far;
     if (this.inWheel > 0) {
-      const p = this.cur & SLOT_MASK;
-      const slot = this.nextSlot((p + 1) & SLOT_MASK);
-      this.cur += (slot - p) & SLOT_MASK;
-      this.pour(slot);
+      this.pour(this.step());
     } else {
       // the wheel is empty: jump to the far heap's first live timer
       for (;;) {
@@ -291,23 +288,42 @@ export class TimerHeap {
     throw new Error('geventjs internal error: timer wheel bitmap out of step');
   }
 
+  /** Moves the wheel on to its next occupied slot (the wheel must hold an entry); returns that slot. */
+  private step(): number {
+    const p = this.cur & SLOT_MASK;
+    const slot = this.nextSlot((p + 1) & SLOT_MASK);
+    this.cur += (slot - p) & SLOT_MASK;
+    return slot;
+  }
+
+  /** Empties a slot: returns its first entry (its list follows `wnext`). */
+  private unlink(slot: number): number {
+    const e = this.head[slot]!;
+    this.head[slot] = -1;
+    this.bits[slot >> 5] &= ~(1 << (slot & 31));
+    return e;
+  }
+
+  /** Returns a wheel entry to the pool. */
+  private release(e: number): void {
+    this.witems[e] = undefined;
+    this.wnext[e] = this.free;
+    this.free = e;
+    this.inWheel--;
+  }
+
   /** Moves a slot's live entries into `near` and frees the slot. */
   private pour(slot: number): void {
     const near = this.near;
     const wd = this.wd, wk = this.wk, wnext = this.wnext, witems = this.witems;
-    let e = this.head[slot]!;
-    this.head[slot] = -1;
-    this.bits[slot >> 5] &= ~(1 << (slot & 31));
+    let e = this.unlink(slot);
     while (e >= 0) {
       const next = wnext[e]!;
       const t = witems[e]!;
       const k = wk[e]!;
       if (t.gen === k && t.index === TIMER_SCHEDULED) near.insert(wd[e]!, k, t);
       else this.entries--;
-      witems[e] = undefined;
-      wnext[e] = this.free;
-      this.free = e;
-      this.inWheel--;
+      this.release(e);
       e = next;
     }
   }
@@ -324,23 +340,21 @@ export class TimerHeap {
   popSole(): TimerLike | undefined {
     if (this.near.n === 0 && this.inWheel > 0 && this.far.n === 0) {
       // the usual case among sleepers: the next occupied slot holds one timer, which is sole by itself
-      const p = this.cur & SLOT_MASK;
-      const slot = this.nextSlot((p + 1) & SLOT_MASK);
-      const e = this.head[slot]!;
-      if (e === this.tail[slot]) {
+      // (no far timer can move into the wheel, so stepping needs nothing more than `advance` does)
+      const slot = this.step();
+      if (this.head[slot] !== this.tail[slot]) {
+        this.pour(slot);
+      } else {
+        const e = this.unlink(slot);
         const t = this.witems[e]!;
-        this.cur += (slot - p) & SLOT_MASK;
-        this.head[slot] = -1;
-        this.bits[slot >> 5] &= ~(1 << (slot & 31));
-        this.witems[e] = undefined;
-        this.wnext[e] = this.free;
-        this.free = e;
-        this.inWheel--;
+        const live = t.gen === this.wk[e] && t.index === TIMER_SCHEDULED;
+        const d = this.wd[e]!;
+        this.release(e);
         this.entries--;
-        if (t.gen === this.wk[e] && t.index === TIMER_SCHEDULED) {
+        if (live) {
           t.index = TIMER_IDLE;
           this.live--;
-          this.soleDeadline = this.wd[e]!;
+          this.soleDeadline = d;
           return t;
         }
         // a stale entry: the general path below moves on from here

@@ -102,6 +102,17 @@ export function nameOf(code: number): string {
 }
 
 const RING = 256;
+
+/** Folds word `w` into the first lane of the hash: a multiply and an xor-shift (int32 throughout). */
+function fold1(h: number, w: number): number {
+  h = Math.imul(h ^ w, 0x9e3779b1);
+  return h ^ (h >>> 16);
+}
+/** The same for the second lane, with its own constants. */
+function fold2(h: number, w: number): number {
+  h = Math.imul(h ^ w, 0x85ebca77);
+  return h ^ (h >>> 15);
+}
 const NS = 1e9;
 
 /**
@@ -213,36 +224,21 @@ export class Trace {
         lastT = tNs;
         // a time mark: the low and high 32 bits of the integer nanoseconds in one word
         w = 0x7ffffff1 ^ (tNs >>> 0) ^ Math.imul((tNs / 4294967296) | 0, 0x27d4eb2d);
-        if (odd) {
-          h2 = Math.imul(h2 ^ w, 0x85ebca77);
-          h2 ^= h2 >>> 15;
-        } else {
-          h1 = Math.imul(h1 ^ w, 0x9e3779b1);
-          h1 ^= h1 >>> 16;
-        }
+        if (odd) h2 = fold2(h2, w);
+        else h1 = fold1(h1, w);
         odd = !odd;
       }
       w =
         (kindHashes[ring[j]!]! + Math.imul(ring[j + 2]!, 0x9e3779b1)) ^
         Math.imul((ring[j + 3]! | 0) + Math.imul(ring[j + 4]! | 0, 0xc2b2ae3d), 0x27d4eb2f);
-      if (odd) {
-        h2 = Math.imul(h2 ^ w, 0x85ebca77);
-        h2 ^= h2 >>> 15;
-      } else {
-        h1 = Math.imul(h1 ^ w, 0x9e3779b1);
-        h1 ^= h1 >>> 16;
-      }
+      if (odd) h2 = fold2(h2, w);
+      else h1 = fold1(h1, w);
       odd = !odd;
       const s = rs[i];
       if (typeof s === 'string') {
         w = hashString(s);
-        if (odd) {
-          h2 = Math.imul(h2 ^ w, 0x85ebca77);
-          h2 ^= h2 >>> 15;
-        } else {
-          h1 = Math.imul(h1 ^ w, 0x9e3779b1);
-          h1 ^= h1 >>> 16;
-        }
+        if (odd) h2 = fold2(h2, w);
+        else h1 = fold1(h1, w);
         odd = !odd;
       }
     }

@@ -88,26 +88,13 @@ export class Segment {
     data: Uint8Array | null,
     wnd: number,
   ) {
-    this.kind = kind;
-    this.src = src;
-    this.dst = dst;
-    this.srcAddr = srcAddr;
-    this.srcPort = srcPort;
-    this.dstAddr = dstAddr;
-    this.dstPort = dstPort;
-    this.from = from;
-    this.to = to;
-    this.data = data;
-    this.wnd = wnd;
-    this.state = IN_FLIGHT;
-    this.next = null;
-    this.retries = 0;
-    this.released = false;
-    this.wired = false;
-    this.shared = false;
+    this.reuse(kind, src, dst, srcAddr, srcPort, dstAddr, dstPort, from, to, data, wnd);
   }
 
-  /** Makes a delivered, never shared segment a new one (the fabric's reuse; same fields, same order). @internal */
+  /**
+   * Sets every field, in one order: the constructor, and the fabric's reuse of a delivered, never
+   * shared segment. @internal
+   */
   reuse(
     kind: number,
     src: Host,
