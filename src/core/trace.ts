@@ -102,6 +102,14 @@ export function nameOf(code: number): string {
 }
 
 const RING = 256;
+/** A ring slot: 32 bytes, 8 int32 words or 4 float64s. */
+const SLOT_BYTES = 32;
+const SLOT_WORDS = SLOT_BYTES / 4;
+const SLOT_WORDS_T = SLOT_BYTES / 8;
+/** Which int32 word of a float64 holds its low bits: the hash must not depend on the platform's byte order. */
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+const T_LO = LITTLE_ENDIAN ? 0 : 1;
+const T_HI = LITTLE_ENDIAN ? 1 : 0;
 
 /** Folds word `w` into the first lane of the hash: a multiply and an xor-shift (int32 throughout). */
 function fold1(h: number, w: number): number {
@@ -133,9 +141,6 @@ export type TraceListener = (event: TraceEvent) => void;
 export class Trace {
   private h1 = 0x9e3779b9 | 0;
   private h2 = 0x7f4a7c15 | 0;
-  private lastT = -1.5;
-  /** The next word goes to h2 (words alternate between the lanes). */
-  private odd = false;
   private count = 0;
   /** Events folded into h1/h2 so far; the rest (at most a ring's worth) wait in the ring. */
   private hashed = 0;
@@ -151,8 +156,12 @@ export class Trace {
   private readonly fa: number[] = [];
   private readonly fb: number[] = [];
   private readonly fs: (string | Uint8Array | undefined)[] = [];
-  // the ring of recent events: (kind, t, g, a, b) per slot, side by side
-  private readonly ring = new Float64Array(RING * 5);
+  // The ring of recent events: 32 bytes a slot, read through two views of one buffer — the time as a
+  // float64 (word pair 0–1), then kind, g, a, b and a has-string flag as int32 (words 2–6) — so the
+  // hash reads the time's 64 bits as two integers, with no division.
+  private readonly ringBuffer = new ArrayBuffer(RING * SLOT_BYTES);
+  private readonly ringT = new Float64Array(this.ringBuffer);
+  private readonly ringW = new Int32Array(this.ringBuffer);
   private readonly rs: (string | Uint8Array | undefined)[] = new Array<undefined>(RING);
   private listeners: TraceListener[] | null = null;
 
@@ -186,66 +195,52 @@ export class Trace {
     const c = this.count;
     if (c - this.hashed === RING) this.flushHash();
     const i = c & (RING - 1);
-    const ring = this.ring;
-    const j = i * 5;
-    ring[j] = kind;
-    ring[j + 1] = tNs;
-    ring[j + 2] = g;
-    ring[j + 3] = a;
-    ring[j + 4] = b;
-    if (s !== undefined || this.rs[i] !== undefined) this.rs[i] = s;
+    this.ringT[i * SLOT_WORDS_T] = tNs;
+    const w = this.ringW;
+    const j = i * SLOT_WORDS;
+    w[j + 2] = kind;
+    w[j + 3] = g;
+    w[j + 4] = a;
+    w[j + 5] = b;
+    if (typeof s === 'string') {
+      w[j + 6] = 1;
+      this.rs[i] = s;
+    } else {
+      w[j + 6] = 0;
+      if (s !== undefined || this.rs[i] !== undefined) this.rs[i] = s;
+    }
     this.count = c + 1;
     if (this.watched) this.note(kind, tNs, g, a, b, s);
     else this.listed++;
   }
 
   /**
-   * Folds the events recorded since the last flush into the running hash, oldest first. The input is
-   * a sequence of 32-bit words — a time mark whenever the time changed, one word per event (kind,
-   * greenlet, a and b folded together), and a string payload's hash — and the words go alternately to
-   * two 32-bit lanes (a multiply and an xor-shift each), so the two dependency chains run side by side.
-   * Values stay int32 (| 0) so nothing is boxed.
+   * Folds the events recorded since the last flush into the running hash, oldest first. Each event is
+   * one 32-bit word — its kind, greenlet, a, b and time (the two 32-bit words of its float64) mixed
+   * together, and a string payload's hash when it has one — and events alternate between two 32-bit
+   * lanes (a multiply and an xor-shift each), so the two dependency chains run side by side. Values
+   * stay int32 (| 0) so nothing is boxed.
    */
   private flushHash(): void {
     let h1 = this.h1;
     let h2 = this.h2;
-    let odd = this.odd;
-    let lastT = this.lastT;
-    const ring = this.ring;
+    const w = this.ringW;
     const rs = this.rs;
     const kindHashes = registry.kindHashes;
     const end = this.count;
     for (let c = this.hashed; c < end; c++) {
       const i = c & (RING - 1);
-      const j = i * 5;
-      const tNs = ring[j + 1]!;
-      let w: number;
-      if (tNs !== lastT) {
-        lastT = tNs;
-        // a time mark: the low and high 32 bits of the integer nanoseconds in one word
-        w = 0x7ffffff1 ^ (tNs >>> 0) ^ Math.imul((tNs / 4294967296) | 0, 0x27d4eb2d);
-        if (odd) h2 = fold2(h2, w);
-        else h1 = fold1(h1, w);
-        odd = !odd;
-      }
-      w =
-        (kindHashes[ring[j]!]! + Math.imul(ring[j + 2]!, 0x9e3779b1)) ^
-        Math.imul((ring[j + 3]! | 0) + Math.imul(ring[j + 4]! | 0, 0xc2b2ae3d), 0x27d4eb2f);
-      if (odd) h2 = fold2(h2, w);
-      else h1 = fold1(h1, w);
-      odd = !odd;
-      const s = rs[i];
-      if (typeof s === 'string') {
-        w = hashString(s);
-        if (odd) h2 = fold2(h2, w);
-        else h1 = fold1(h1, w);
-        odd = !odd;
-      }
+      const j = i * SLOT_WORDS;
+      let x =
+        (kindHashes[w[j + 2]!]! + Math.imul(w[j + 3]!, 0x9e3779b1)) ^
+        Math.imul(w[j + 4]! + Math.imul(w[j + 5]!, 0xc2b2ae3d), 0x27d4eb2f) ^
+        Math.imul(w[j + T_LO]! ^ Math.imul(w[j + T_HI]!, 0x165667b1), 0x7feb352d);
+      if (w[j + 6] !== 0) x ^= Math.imul(hashString(rs[i] as string), 0x846ca68b);
+      if ((c & 1) === 0) h1 = fold1(h1, x);
+      else h2 = fold2(h2, x);
     }
     this.h1 = h1;
     this.h2 = h2;
-    this.odd = odd;
-    this.lastT = lastT;
     this.hashed = end;
   }
 
@@ -304,8 +299,9 @@ export class Trace {
     const out: TraceEvent[] = [];
     for (let j = total - k; j < total; j++) {
       const i = j & (RING - 1);
-      const r = this.ring;
-      out.push(materialise(j, r[i * 5]!, r[i * 5 + 1]!, r[i * 5 + 2]!, r[i * 5 + 3]!, r[i * 5 + 4]!, this.rs[i]));
+      const w = this.ringW;
+      const k = i * SLOT_WORDS;
+      out.push(materialise(j, w[k + 2]!, this.ringT[i * SLOT_WORDS_T]!, w[k + 3]!, w[k + 4]!, w[k + 5]!, this.rs[i]));
     }
     return out;
   }
