@@ -186,7 +186,8 @@ export class MemSocket implements NetSocket {
 
   // listening
   /** @internal */ backlog = 0;
-  private queue: MemSocket[] = [];
+  /** The accept queue: a listener's only (most sockets never listen). */
+  private queue: MemSocket[] | null = null;
   private qHead = 0;
 
   // connecting
@@ -230,12 +231,12 @@ export class MemSocket implements NetSocket {
 
   /** Connections waiting in the accept queue. @internal */
   get queued(): number {
-    return this.queue.length - this.qHead;
+    return this.queue === null ? 0 : this.queue.length - this.qHead;
   }
 
   /** @internal */
   enqueue(child: MemSocket): void {
-    this.queue.push(child);
+    this.queue!.push(child);
   }
 
   // ------------------------------------------------------------------ the socket calls
@@ -263,17 +264,19 @@ export class MemSocket implements NetSocket {
     }
     if (this.state !== BOUND && this.state !== LISTENING) throw sysError('EINVAL', 'listen');
     this.backlog = Math.max(0, Math.min(SOMAXCONN, Math.floor(backlog)));
+    this.queue ??= [];
     this.state = LISTENING;
     return true;
   }
 
   accept(): MemSocket | null {
     if (this.state !== LISTENING) throw sysError('EINVAL', 'accept');
-    if (this.qHead === this.queue.length) return null;
-    const child = this.queue[this.qHead]!;
-    this.queue[this.qHead++] = undefined as unknown as MemSocket;
-    if (this.qHead === this.queue.length) {
-      this.queue.length = 0;
+    const queue = this.queue!;
+    if (this.qHead === queue.length) return null;
+    const child = queue[this.qHead]!;
+    queue[this.qHead++] = undefined as unknown as MemSocket;
+    if (this.qHead === queue.length) {
+      queue.length = 0;
       this.qHead = 0;
     }
     return child;
@@ -368,9 +371,7 @@ export class MemSocket implements NetSocket {
     let rst = false;
     switch (this.state) {
       case LISTENING:
-        for (let i = this.qHead; i < this.queue.length; i++) this.queue[i]!.abort();
-        this.queue.length = 0;
-        this.qHead = 0;
+        this.abortQueued();
         break;
       case SYN_SENT:
         this.cancelSynTimer();
@@ -474,7 +475,7 @@ export class MemSocket implements NetSocket {
     this.reset = true;
     this.wrShut = true;
     this.dropReceived();
-    this.queue.length = 0;
+    this.queue = null;
     this.qHead = 0;
     this.host.sockets.delete(this.fd);
     this.releasePort();
@@ -537,6 +538,14 @@ export class MemSocket implements NetSocket {
     this.rcvRead += size;
     this.maybeUpdateWindow();
     return out;
+  }
+
+  /** A listener closes: the connections it had not accepted are reset. */
+  private abortQueued(): void {
+    const queue = this.queue!;
+    for (let i = this.qHead; i < queue.length; i++) queue[i]!.abort();
+    this.queue = null;
+    this.qHead = 0;
   }
 
   private dropReceived(): void {

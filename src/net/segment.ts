@@ -35,45 +35,46 @@ export const SEGMENT_NAMES: readonly string[] = ['', 'SYN', 'SYN-ACK', 'DATA', '
 type Writable<T> = { -readonly [K in keyof T]: T[K] };
 
 /**
- * A segment. Every field is declared and set in the constructor, in one order and with its final type
- * (no class-field initialisers, no parameter properties: those define each field as `undefined` first,
- * which widens its representation), so every segment has one hidden class — see `keepShapes` in
- * fabric.ts for why that matters across hubs.
+ * A segment. Every field is a class field, so V8 counts them and gives every segment room for all of
+ * them inside the object (it sizes an object by the fields and the `this.x =` of its constructor, and a
+ * constructor that only calls `reuse()` names none: the fields past its slack went to a separate
+ * property array, one more object and cache line per segment). `reuse()` sets them all, in one order,
+ * so every segment has one hidden class — see `keepShapes` in fabric.ts for why that matters across hubs.
  */
 export class Segment {
   /** SYN, SYN_ACK, DATA, FIN, RST or ACK. */
-  declare readonly kind: number;
+  readonly kind!: number;
   /** The sending host. */
-  declare readonly src: Host;
+  readonly src!: Host;
   /** The host the destination address names, or null when no host answers to it. */
-  declare readonly dst: Host | null;
-  declare readonly srcAddr: string;
-  declare readonly srcPort: number;
-  declare readonly dstAddr: string;
-  declare readonly dstPort: number;
+  readonly dst!: Host | null;
+  readonly srcAddr!: string;
+  readonly srcPort!: number;
+  readonly dstAddr!: string;
+  readonly dstPort!: number;
   /** The sending socket; null for a reset the kernel answers with (no socket there). */
-  declare readonly from: MemSocket | null;
+  readonly from!: MemSocket | null;
   /** The receiving socket; null for a SYN (the destination kernel finds the listener by port). */
-  declare readonly to: MemSocket | null;
+  readonly to!: MemSocket | null;
   /** The bytes of a DATA segment (owned by the segment), else null. */
-  declare readonly data: Uint8Array | null;
+  readonly data!: Uint8Array | null;
   /** The sender's receive-window right edge: total bytes it will have accepted from its peer. */
-  declare readonly wnd: number;
+  readonly wnd!: number;
   /** IN_FLIGHT, ARRIVED, HELD, LOST or DONE. */
-  declare state: number;
+  state!: number;
   /** The next undelivered segment of the same socket (its wire). */
-  declare next: Segment | null;
+  next!: Segment | null;
   /** Retransmissions so far (after losses). */
-  declare retries: number;
+  retries!: number;
   /** Released from a hold: hold rules let it pass from now on. */
-  declare released: boolean;
+  released!: boolean;
   /** Whether the segment is on its sender's wire (in-order delivery); SYNs and kernel resets are not. */
-  declare wired: boolean;
+  wired!: boolean;
   /**
    * Whether anything outside the fabric may hold the segment (a rule saw it, it was held, or a
    * retransmission timer has it): only segments never shared are reused once delivered. @internal
    */
-  declare shared: boolean;
+  shared!: boolean;
 
   constructor(
     kind: number,
