@@ -439,17 +439,19 @@ export class MemSocket implements NetSocket {
   /** Sends a control or data segment to the peer. @internal */
   transmit(kind: number, data: Uint8Array | null): void {
     if (this.coalesced !== null && kind !== DATA) this.net.flushCoalesced(this); // bytes before FIN/RST/ACK
+    this.emit(kind, this.peer, data);
+  }
+
+  /** Puts a segment from this socket to `to` on the network; it advertises the receive window's edge. */
+  private emit(kind: number, to: MemSocket | null, data: Uint8Array | null): void {
     const edge = this.rcvRead + this.window;
     this.rcvAdv = edge;
     const net = this.net;
-    net.transmit(net.segment(kind, this.host, this.peerHost, this.localAddr, this.localPort, this.remoteAddr, this.remotePort, this, this.peer, data, edge));
+    net.transmit(net.segment(kind, this.host, this.peerHost, this.localAddr, this.localPort, this.remoteAddr, this.remotePort, this, to, data, edge));
   }
 
   private sendSyn(): void {
-    const edge = this.rcvRead + this.window;
-    this.rcvAdv = edge;
-    const net = this.net;
-    net.transmit(net.segment(SYN, this.host, this.peerHost, this.localAddr, this.localPort, this.remoteAddr, this.remotePort, this, null, null, edge));
+    this.emit(SYN, null, null); // the listener, not a socket, receives a SYN
     const t = (this.synTimer ??= new Timer(synTimedOut, this));
     this.net.hub.addTimer(t, SYN_RTO_NS * 2 ** this.synRetries, PRIORITY_DEFAULT);
   }
