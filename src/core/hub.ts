@@ -15,6 +15,7 @@ import { LoopExit, GreenletExit, codedError, type BlockedGreenlet } from './erro
 import { Greenlet } from './greenlet.js';
 import type { Linkable, Link } from './linkable.js';
 import type { ListNode } from './list.js';
+import { keepShapes, renewShapes, buildingShapes } from './shapes.js';
 
 /** `sim`: virtual time and the in-memory network. `real`: real time and real TCP. */
 export type Mode = 'sim' | 'real';
@@ -116,36 +117,6 @@ export function toNs(seconds: number, what = 'seconds'): number {
 
 // A promise executor that allocates no closure: the resolving functions land in these slots.
 let slotRes: ((v: unknown) => void) | null = null;
-
-/**
- * Keeps V8's hidden classes of the core alive between runs. An object's class (map) is reached from its
- * constructor only through weak transitions, so when a run ends and every hub and greenlet of it dies,
- * the next full GC collects those maps and throws away all optimised code that embeds them ("weak
- * objects" deopts): a program that runs hubs one after another (tests, `explore`, benchmarks) would
- * re-JIT the hub after every major GC. A small unused hub of the same class with one greenlet, built
- * when a run closes (so its maps are the current ones), holds them. Only the library's own hub classes
- * get one (`Hub`, and `Simulation` through `keepHubShapes`): a user's subclass may do anything in its
- * constructor. @internal
- */
-const shapeKeepers = new Map<Function, Hub | null>();
-let buildingKeeper = false;
-function keepShapes(cls: Function): void {
-  buildingKeeper = true;
-  try {
-    const hub = new (cls as new (options: HubOptions) => Hub)({ mode: 'sim', seed: 0 });
-    hub.keepMain();
-    shapeKeepers.set(cls, hub);
-  } catch {
-    shapeKeepers.delete(cls); // cannot be built this way: it only misses the optimisation
-  } finally {
-    buildingKeeper = false;
-  }
-}
-
-/** Lets a hub class of the library keep its shapes between runs (see `keepShapes`). @internal */
-export function keepHubShapes(cls: typeof Hub): void {
-  if (!shapeKeepers.has(cls)) shapeKeepers.set(cls, null);
-}
 
 function capture(res: (v: unknown) => void): void {
   slotRes = res;
@@ -288,7 +259,7 @@ export class Hub {
     this.seed = seed;
     this.trace = new Trace(options.trace === true);
     this.reporter = options.reporter ?? defaultReporter;
-    this.id = buildingKeeper ? 0 : ++rt.hubCount;
+    this.id = buildingShapes() ? 0 : ++rt.hubCount; // a keeper (see core/shapes.ts) takes no id
     this.realEpoch = rt.host.now();
     this.clock = 0;
     this.watchFn = () => this.watchdog();
@@ -1200,13 +1171,12 @@ export class Hub {
     }
     if (this.endResolve !== null) this.endResolve();
     if (rt.defaultHub === this) rt.defaultHub = null;
-    const cls = this.constructor;
-    if (!buildingKeeper && shapeKeepers.has(cls) && shapeKeepers.get(cls) !== this) keepShapes(cls);
+    renewShapes(this.constructor);
   }
 
-  /** The shape keeper's greenlet (see `keepShapes`). @internal */
+  /** A keeper's main greenlet, with a link (see core/shapes.ts). @internal */
   keepMain(): void {
-    this.createMain(noop);
+    this.createMain(noop).rawlink(noop);
   }
 
   private fail(err: unknown): void {
@@ -1260,7 +1230,17 @@ function noop(): void {}
 
 // the default hub is created through the runtime (so modules that only need getHub() need not import this one)
 rt.newHub ??= (): Hub => new Hub();
-keepHubShapes(Hub);
+keepShapes(() => keeperHub(Hub), Hub);
+
+/**
+ * An unused hub of a library hub class, with a main greenlet that was never started and has a link:
+ * it keeps the maps of the hub, the greenlet and the waiter lists alive (see core/shapes.ts). @internal
+ */
+export function keeperHub(cls: new (options: HubOptions) => Hub): Hub {
+  const hub = new cls({ mode: 'sim', seed: 0 });
+  hub.keepMain();
+  return hub;
+}
 
 function describeWait(g: Greenlet<unknown>): string {
   const reason = nameOf(g.parkReason);

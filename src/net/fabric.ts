@@ -21,6 +21,7 @@
 import { Timer, PRIORITY_DEFAULT } from '../core/timers.js';
 import { toNs, type Hub } from '../core/hub.js';
 import { rt } from '../core/runtime.js';
+import { keepShapes } from '../core/shapes.js';
 import type { Greenlet } from '../core/greenlet.js';
 import { LOOPBACK, isIPv4, isLoopback, ANY } from './address.js';
 import { notFoundError, sysError } from './errors.js';
@@ -104,8 +105,6 @@ export class MemoryNet implements Net {
   private closed = false;
   /** Delivered segments nothing outside the fabric holds, for reuse (at most MAX_SPARE). */
   private readonly spare: Segment[] = [];
-  /** Objects that keep V8's hidden classes of the network alive between hubs (see keepShapes). @internal */
-  static shapes: unknown = null;
 
   constructor(
     readonly hub: Hub,
@@ -563,19 +562,11 @@ export class MemoryNet implements Net {
 }
 
 /**
- * Builds one object of each class of the in-memory network on a stand-in hub; `MemoryNet` keeps them
- * for good (a few hundred bytes; nothing of any real hub is reachable from them).
- *
- * Why: V8 frees a hidden class (map) once no object has it, and then throws away every optimised
- * function that embeds it ("deoptimization, reason: weak objects"). A hub's segments, sockets, hosts
- * and its network all die with it, so after a full GC between two runs — `geventjs explore` (a fresh
- * hub per seed) or a benchmark — the next run rebuilt those maps and re-optimised transmit, arrive,
- * receive… from scratch, every time. These objects keep the maps alive (objects built later by the
- * same constructors get the same maps, as long as every field is set in one order with one type), so
- * code optimised in one run stays valid in the next.
- * @internal
+ * One object of each class of the in-memory network, on a stand-in hub (nothing of any real hub is
+ * reachable from them): they keep the network's maps alive between runs (see core/shapes.ts), so
+ * transmit, arrive, receive… stay optimised from one hub to the next.
  */
-function keepShapes(): { net: MemoryNet; socket: MemSocket; segment: Segment; timer: Timer } {
+function networkKeepers(): { net: MemoryNet; socket: MemSocket; segment: Segment; timer: Timer } {
   const hub = { seed: 0, onClose() {} } as unknown as Hub;
   const net = new MemoryNet(hub, {});
   const host = net.defaultHost;
@@ -607,4 +598,4 @@ function checkLatency(seconds: unknown, what: string): number {
   return ns;
 }
 
-MemoryNet.shapes = keepShapes();
+keepShapes(networkKeepers);

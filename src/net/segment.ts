@@ -39,7 +39,7 @@ type Writable<T> = { -readonly [K in keyof T]: T[K] };
  * them inside the object (it sizes an object by the fields and the `this.x =` of its constructor, and a
  * constructor that only calls `reuse()` names none: the fields past its slack went to a separate
  * property array, one more object and cache line per segment). `reuse()` sets them all, in one order,
- * so every segment has one hidden class — see `keepShapes` in fabric.ts for why that matters across hubs.
+ * so every segment has one hidden class — see core/shapes.ts for why that matters across hubs.
  */
 export class Segment {
   /** SYN, SYN_ACK, DATA, FIN, RST or ACK. */

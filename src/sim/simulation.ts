@@ -6,7 +6,8 @@
  * In real mode (a scenario run with `--real`) the same hosts map to distinct loopback addresses
  * (127.0.0.2, .3, …) on real TCP, and every fault call throws `faults need sim mode`.
  */
-import { Hub, keepHubShapes, toNs, type HubOptions, type RunOptions } from '../core/hub.js';
+import { Hub, keeperHub, toNs, type HubOptions, type RunOptions } from '../core/hub.js';
+import { keepShapes } from '../core/shapes.js';
 import { Greenlet } from '../core/greenlet.js';
 import { GreenletExit, brand } from '../core/errors.js';
 import { rt, getHub } from '../core/runtime.js';
@@ -800,7 +801,7 @@ export class Simulation extends Hub {
     return true;
   }
 }
-keepHubShapes(Simulation);
+keepShapes(() => keeperHub(Simulation), Simulation);
 brand(Simulation, 'Simulation');
 brand(SimHost, 'SimHost');
 brand(FaultHandle, 'FaultHandle');

@@ -12,6 +12,7 @@ import { STAY_PARKED, rejection } from '../core/hub.js';
 import type { Greenlet } from '../core/greenlet.js';
 import { ConcurrentObjectUseError, brand } from '../core/errors.js';
 import { internName } from '../core/trace.js';
+import { keepShapes } from '../core/shapes.js';
 import { checkAddress, formatAddress } from '../net/address.js';
 import { sysError, timeoutError, cancelWaitError } from '../net/errors.js';
 import { READ, WRITE, type Address, type Direction, type Net, type NetSocket } from '../net/net.js';
@@ -135,12 +136,6 @@ export class Socket {
   private timeoutSeconds: number | null;
   private timeoutNs: number;
   private options: Map<string, number> | null = null;
-  /**
-   * A socket kept for good, so that V8 keeps the hidden class of sockets between hubs (see keepShapes
-   * in src/net/fabric.ts): it wraps a stand-in kernel socket and reaches no hub.
-   * @internal
-   */
-  static shape: Socket | null = null;
 
   constructor(family: number = AF_INET, type: number = SOCK_STREAM) {
     if (family !== AF_INET) throw new RangeError(`socket(): address family ${String(family)} is not supported (only AF_INET)`);
@@ -513,7 +508,8 @@ export class Socket {
   }
 }
 brand(Socket, 'Socket');
-Socket.shape = Socket.adopt({ net: { hub: null } } as unknown as NetSocket);
+// keeps the map of sockets alive between runs (see core/shapes.ts): a stand-in kernel socket, no hub
+keepShapes(() => Socket.adopt({ net: { hub: null } } as unknown as NetSocket));
 
 // Settled promises are immutable, so the answers of sends can share them: a send that completes at once
 // allocates no promise for the common sizes.

@@ -5,7 +5,8 @@
  */
 import { describe, it, expect, vi, afterEach } from 'vitest';
 import { simHub, logger, ExpectedError, Flag } from '../helpers.js';
-import { Hub, Greenlet, GreenletExit, LoopExit, spawn, spawnLater, sleep, getcurrent, getHub, joinall, idle, wait, run } from 'geventjs';
+import { Hub, Greenlet, GreenletExit, LoopExit, Simulation, Socket, spawn, spawnLater, sleep, getcurrent, getHub, joinall, idle, wait, run } from 'geventjs';
+import { keepShapes, keptShapes } from '../../src/core/shapes.js';
 
 
 afterEach(() => {
@@ -226,6 +227,38 @@ describe('running a program', () => {
     await new CountingHub().run(() => sleep(1));
     await new CountingHub().run(() => sleep(1));
     expect(built).toBe(2);
+  });
+
+  it("a closing hub renews the objects that keep the library's hidden classes alive; a maker that throws costs nothing else", async () => {
+    keepShapes(() => {
+      throw new Error('this maker cannot build');
+    });
+    const hubsKept = () => keptShapes().filter((k): k is Hub => k instanceof Hub);
+    await new Hub({ mode: 'sim' }).run(() => sleep(1));
+    await new Simulation({ seed: 1 }).run(() => sleep(1));
+    const kept = keptShapes();
+    // a keeper hub of each library hub class, with a main greenlet; no id taken, never run
+    const [hub, sim] = hubsKept();
+    expect([hub!.constructor, sim!.constructor]).toEqual([Hub, Simulation]);
+    expect([hub!.id, sim!.id, hub!.closed, sim!.closed]).toEqual([0, 0, false, false]);
+    expect(kept.some((k) => k instanceof Socket)).toBe(true);
+    expect(kept.at(-1)).toBeNull(); // the maker that threw
+
+    // a user's subclass closing: the layers' keepers are built anew, the hub keepers stay, and the
+    // subclass itself is never built by the library
+    class UserHub extends Hub {}
+    await new UserHub({ mode: 'sim' }).run(() => sleep(1));
+    const after = keptShapes();
+    expect(after.find((k) => k instanceof Socket)).not.toBe(kept.find((k) => k instanceof Socket));
+    expect(hubsKept()).toEqual([hub, sim]);
+    expect(hubsKept().every((h) => h.constructor !== UserHub)).toBe(true);
+
+    // a Simulation closing renews the Simulation keeper only; the next hub still gets the next id
+    const s = new Simulation({ seed: 2 });
+    await s.run(() => sleep(1));
+    expect(hubsKept()[0]).toBe(hub);
+    expect(hubsKept()[1]).not.toBe(sim);
+    expect(new Hub({ mode: 'sim' }).id).toBe(s.id + 1);
   });
 
   it('a hub runs once: run() again rejects', async () => {
