@@ -186,8 +186,9 @@ export class Trace {
   }
 
   /**
-   * Records one event at hub time `tNs` (integer nanoseconds). `a` and `b` are integers (or interned
-   * names); `s` is a payload kept only in the full list, and hashed only when it is a string.
+   * Records one event at hub time `tNs` (integer nanoseconds). `g`, `a` and `b` are 32-bit integers
+   * (or interned names; the ring keeps them as int32); `s` is a payload kept only in the full list, and
+   * hashed only when it is a string.
    */
   record(kind: number, tNs: number, g: number, a: number, b: number, s?: string | Uint8Array): void {
     // The event goes into the ring; the ring is hashed a whole lap at a time (flushHash), in a tight loop
