@@ -2,6 +2,7 @@
  * The tutorial's echo server and its clients (sim/echo.ts): reproducible in sim mode, the same code on
  * real TCP, and the same per-client conversation in both.
  */
+import { readFileSync } from 'node:fs';
 import { describe, it, expect, vi, afterEach } from 'vitest';
 import { runScenario, Hub, type MemoryNet } from 'geventjs';
 import echo from '../../sim/echo.js';
@@ -46,6 +47,9 @@ describe('the echo scenario', () => {
     for (let i = 1; i <= 500; i++) for (let c = 0; c < 100; c++) bytes += 2 * `Thread-${i} say hello ${c}`.length;
     expect(r.summary.bytes).toBe(bytes);
     expect(r.summary.wallMs).toBeGreaterThan(0);
+    // `npm start` runs exactly this: the README's quick start shows its trace hash
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    expect(/^virtual 0 s · wall [\d.]+ ms · trace ([0-9a-f]{16})$/m.exec(readme)?.[1]).toBe(r.traceHash);
   });
 
   it('same seed, same trace hash — run twice in one test', async () => {
