@@ -447,7 +447,7 @@ export class MemSocket implements NetSocket {
     const edge = this.rcvRead + this.window;
     this.rcvAdv = edge;
     const net = this.net;
-    net.transmit(net.segment(kind, this.host, this.peerHost, this.localAddr, this.localPort, this.remoteAddr, this.remotePort, this, to, data, edge));
+    net.transmit(net.blankSegment().fill(kind, this.host, this.peerHost, this.localAddr, this.localPort, this.remoteAddr, this.remotePort, this, to, data, edge));
   }
 
   private sendSyn(): void {

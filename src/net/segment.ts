@@ -36,10 +36,10 @@ type Writable<T> = { -readonly [K in keyof T]: T[K] };
 
 /**
  * A segment. Every field is a class field, so V8 counts them and gives every segment room for all of
- * them inside the object (it sizes an object by the fields and the `this.x =` of its constructor, and a
- * constructor that only calls `reuse()` names none: the fields past its slack went to a separate
- * property array, one more object and cache line per segment). `reuse()` sets them all, in one order,
- * so every segment has one hidden class — see core/shapes.ts for why that matters across hubs.
+ * them inside the object (it sizes an object by its class fields and the `this.x =` of its constructor;
+ * with fields set only by a method, those past its slack went to a separate property array, one more
+ * object and cache line per segment). `fill()` sets them all, in one order, so every segment has one
+ * hidden class — see core/shapes.ts for why that matters across hubs.
  */
 export class Segment {
   /** SYN, SYN_ACK, DATA, FIN, RST or ACK. */
@@ -76,27 +76,11 @@ export class Segment {
    */
   shared!: boolean;
 
-  constructor(
-    kind: number,
-    src: Host,
-    dst: Host | null,
-    srcAddr: string,
-    srcPort: number,
-    dstAddr: string,
-    dstPort: number,
-    from: MemSocket | null,
-    to: MemSocket | null,
-    data: Uint8Array | null,
-    wnd: number,
-  ) {
-    this.reuse(kind, src, dst, srcAddr, srcPort, dstAddr, dstPort, from, to, data, wnd);
-  }
-
   /**
-   * Sets every field, in one order: the constructor, and the fabric's reuse of a delivered, never
-   * shared segment. @internal
+   * Sets every field, in one order: a new segment (`new Segment().fill(...)`) and the fabric's reuse
+   * of a delivered, never shared one take the same steps. @internal
    */
-  reuse(
+  fill(
     kind: number,
     src: Host,
     dst: Host | null,

@@ -27,7 +27,7 @@ describe('router: a clock-free function from a segment to a verdict', () => {
   const a = net.defaultHost;
   const b = net.addHost('b', '10.0.0.2');
   const from = new MemSocket(net, a);
-  const seg = (dst: typeof a | null): Segment => new Segment(DATA, a, dst, '127.0.0.1', 40000, '10.0.0.2', 80, from, null, new Uint8Array(1), 0);
+  const seg = (dst: typeof a | null): Segment => new Segment().fill(DATA, a, dst, '127.0.0.1', 40000, '10.0.0.2', 80, from, null, new Uint8Array(1), 0);
 
   it('delivers on loopback at once, between hosts after the link latency, and drops what has no route', () => {
     expect(net.router.route(seg(a))).toBe(0);
@@ -52,7 +52,7 @@ describe('router: a clock-free function from a segment to a verdict', () => {
   it('takes per-link latency overrides, in one direction only', () => {
     net.setLatency(a, b, 0.05);
     expect(net.router.route(seg(b))).toBe(50_000_000);
-    const back = new Segment(DATA, b, a, '10.0.0.2', 80, '127.0.0.1', 40000, from, null, null, 0);
+    const back = new Segment().fill(DATA, b, a, '10.0.0.2', 80, '127.0.0.1', 40000, from, null, null, 0);
     expect(net.router.route(back)).toBe(2_000_000);
     net.setLatency(a, b, null);
     expect(net.router.route(seg(b))).toBe(2_000_000);

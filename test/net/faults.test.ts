@@ -18,7 +18,7 @@ describe('router', () => {
   const a = net.defaultHost;
   const b = net.addHost('b', '10.0.0.2');
   const from = new MemSocket(net, a);
-  const seg = new Segment(DATA, a, b, '127.0.0.1', 40000, '10.0.0.2', 80, from, null, new Uint8Array(1), 0);
+  const seg = new Segment().fill(DATA, a, b, '127.0.0.1', 40000, '10.0.0.2', 80, from, null, new Uint8Array(1), 0);
 
   it('HOLD and DROP carry the tag of the rule that gave them; the latency leaves no tag', () => {
     const r = new Router(1_000_000, 0);
