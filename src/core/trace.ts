@@ -157,8 +157,8 @@ export class Trace {
   private readonly fb: number[] = [];
   private readonly fs: (string | Uint8Array | undefined)[] = [];
   // The ring of recent events: 32 bytes a slot, read through two views of one buffer — the time as a
-  // float64 (word pair 0–1), then kind, g, a, b and a has-string flag as int32 (words 2–6) — so the
-  // hash reads the time's 64 bits as two integers, with no division.
+  // float64 (word pair 0–1), then kind, g, a and b as int32 (words 2–5) — so the hash reads the time's
+  // 64 bits as two integers, with no division.
   private readonly ringBuffer = new ArrayBuffer(RING * SLOT_BYTES);
   private readonly ringT = new Float64Array(this.ringBuffer);
   private readonly ringW = new Int32Array(this.ringBuffer);
@@ -203,13 +203,7 @@ export class Trace {
     w[j + 3] = g;
     w[j + 4] = a;
     w[j + 5] = b;
-    if (typeof s === 'string') {
-      w[j + 6] = 1;
-      this.rs[i] = s;
-    } else {
-      w[j + 6] = 0;
-      if (s !== undefined || this.rs[i] !== undefined) this.rs[i] = s;
-    }
+    if (s !== undefined || this.rs[i] !== undefined) this.rs[i] = s;
     this.count = c + 1;
     if (this.watched) this.note(kind, tNs, g, a, b, s);
     else this.listed++;
@@ -236,7 +230,8 @@ export class Trace {
         (kindHashes[w[j + 2]!]! + Math.imul(w[j + 3]!, 0x9e3779b1)) ^
         Math.imul(w[j + 4]! + Math.imul(w[j + 5]!, 0xc2b2ae3d), 0x27d4eb2f) ^
         Math.imul(w[j + T_LO]! ^ Math.imul(w[j + T_HI]!, 0x165667b1), 0x7feb352d);
-      if (w[j + 6] !== 0) x ^= Math.imul(hashString(rs[i] as string), 0x846ca68b);
+      const s = rs[i];
+      if (typeof s === 'string') x ^= Math.imul(hashString(s), 0x846ca68b);
       if ((c & 1) === 0) h1 = fold1(h1, x);
       else h2 = fold2(h2, x);
     }
