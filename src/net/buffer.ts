@@ -1,3 +1,5 @@
+import { allocBytes } from './bytes.js';
+
 /**
  * A socket's receive buffer: the chunks that arrived, read in order, in pieces of any size. Shared by
  * the in-memory kernel and the TCP adapter.
@@ -39,7 +41,7 @@ export class ReceiveBuffer {
       this.advance();
     } else {
       const size = Math.min(n, this.size);
-      out = new Uint8Array(size);
+      out = allocBytes(size);
       let filled = 0;
       while (filled < size) {
         const chunk = chunks[this.head]!;

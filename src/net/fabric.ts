@@ -31,6 +31,7 @@ import { Segment, DATA, SYN, IN_FLIGHT, ARRIVED, HELD, LOST, DONE } from './segm
 import { K_DROP, K_LOST, K_RETRANSMIT, K_HELD, K_RELEASE, K_CHAOS } from './trace.js';
 import { latencySampler, type LatencySpec } from './latency.js';
 import type { Direction, Net, NetStats } from './net.js';
+import { allocBytes } from './bytes.js';
 
 /** Default one-way latency between hosts, seconds (DESIGN.md "Network defaults"). */
 export const DEFAULT_LATENCY = 0.001;
@@ -289,7 +290,7 @@ export class MemoryNet implements Net {
     } else {
       let n = 0;
       for (const p of parts) n += p.length;
-      data = new Uint8Array(n);
+      data = allocBytes(n);
       let off = 0;
       for (const p of parts) {
         data.set(p, off);

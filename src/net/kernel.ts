@@ -6,6 +6,7 @@
  * @internal
  */
 import { ReceiveBuffer } from './buffer.js';
+import { copyBytes } from './bytes.js';
 import { Timer, PRIORITY_DEFAULT } from '../core/timers.js';
 import type { Greenlet } from '../core/greenlet.js';
 import { hashString } from '../core/trace.js';
@@ -347,9 +348,8 @@ export class MemSocket implements NetSocket {
     if (avail <= 0) return -1;
     const n = len <= avail ? len : avail;
     this.sndNxt += n;
-    // a copy unless the caller gives the array away: `new Uint8Array(a)` copies faster than slice, and
-    // copies a Node Buffer too (whose slice is a view)
-    this.net.sendData(this, n === len ? (owned ? data : new Uint8Array(data)) : new Uint8Array(data.subarray(0, n)));
+    // a copy unless the caller gives the array away (into a pool: see bytes.ts)
+    this.net.sendData(this, n === len ? (owned ? data : copyBytes(data)) : copyBytes(data.subarray(0, n)));
     return n;
   }
 

@@ -17,6 +17,7 @@ import { checkAddress, formatAddress } from '../net/address.js';
 import { sysError, timeoutError, cancelWaitError } from '../net/errors.js';
 import { READ, WRITE, type Address, type Direction, type Net, type NetSocket } from '../net/net.js';
 import { K_ACCEPT, K_CLOSE, K_CONNECT, K_LISTEN, K_RECV, K_SEND } from '../net/trace.js';
+import { encodeUtf8 } from '../net/bytes.js';
 
 /** Address family IPv4, the only one supported. */
 export const AF_INET = 2;
@@ -48,7 +49,6 @@ const R_SEND = internName('socket.send');
 const R_SENDALL = internName('socket.sendall');
 
 const EMPTY = new Uint8Array(0);
-const encoder = new TextEncoder();
 
 let defaultTimeout: number | null = null;
 let adopting: NetSocket | null = null;
@@ -80,21 +80,8 @@ function checkTimeout(seconds: unknown): number | null {
   return seconds;
 }
 
-/** UTF-8 bytes of `s`: a plain loop for short ASCII strings (TextEncoder costs more than it saves there). */
-function encodeString(s: string): Uint8Array {
-  const n = s.length;
-  if (n > 256) return encoder.encode(s);
-  const out = new Uint8Array(n);
-  for (let i = 0; i < n; i++) {
-    const c = s.charCodeAt(i);
-    if (c >= 0x80) return encoder.encode(s);
-    out[i] = c;
-  }
-  return out;
-}
-
 function toBytes(data: unknown): Uint8Array {
-  if (typeof data === 'string') return encodeString(data);
+  if (typeof data === 'string') return encodeUtf8(data);
   if (data instanceof Uint8Array) return data;
   if (ArrayBuffer.isView(data)) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
   throw new TypeError(`a bytes-like object or a string is required, not ${data === null ? 'null' : typeof data}`);
@@ -272,6 +259,10 @@ export class Socket {
   /**
    * Receives up to `n` bytes (at least 1, whatever has arrived); an empty array means the peer closed
    * its side (EOF). Rejects with `ECONNRESET` when the peer reset the connection.
+   *
+   * The array is the caller's own, but, like a Node `Buffer`, a small one may be a view into a larger
+   * shared `ArrayBuffer`: use `data.buffer` together with `data.byteOffset` and `data.byteLength`, or
+   * `data.slice()` for a compact copy to keep for long.
    * @example
    * const data = await conn.recv(1024);
    * if (data.length === 0) return; // EOF

@@ -127,6 +127,62 @@ for (const mode of MODES) {
       });
     });
 
+    it('strings are sent as exactly the UTF-8 bytes TextEncoder gives', async () => {
+      const strings = ['', 'hello', 'héllo €', 'emoji 😀!', 'lone \ud800 surrogate', 'x'.repeat(1000), 'é'.repeat(2000), '€'.repeat(1400)];
+      await runIn(async () => {
+        const { client, conn } = await pair();
+        for (const s of strings) {
+          const want = new TextEncoder().encode(s);
+          expect(await client.send(s)).toBe(want.length);
+          const got = new Uint8Array(want.length);
+          for (let n = 0; n < want.length; ) {
+            const d = await conn.recv(65536);
+            got.set(d, n);
+            n += d.length;
+          }
+          expect(got).toEqual(want);
+        }
+      });
+    });
+
+    it('received arrays are the receiver\'s own: the sender may reuse its array, and no two share bytes', async () => {
+      await runIn(async () => {
+        const { client, conn } = await pair();
+        const buf = new Uint8Array(40);
+        const count = 300; // 12,000 bytes: more than one of the 8 KiB pools small arrays come from
+        for (let i = 0; i < count; i++) {
+          buf.fill(i % 251);
+          await client.send(buf); // then overwritten at once by the next fill
+          if (i % 3 === 0) await client.send(`s${i % 10}`.repeat(20)); // strings, 40 bytes too
+        }
+        const total = count * 40 + Math.ceil(count / 3) * 40;
+        const got: Uint8Array[] = [];
+        for (let n = 0; n < total; ) {
+          const d = await conn.recv(40);
+          got.push(d);
+          n += d.length;
+        }
+        const bytes = (): number[] => got.flatMap((d) => [...d]);
+        const expected: number[] = [];
+        for (let i = 0; i < count; i++) {
+          expected.push(...new Array<number>(40).fill(i % 251));
+          if (i % 3 === 0) expected.push(...new TextEncoder().encode(`s${i % 10}`.repeat(20)));
+        }
+        expect(bytes()).toEqual(expected);
+        // an array may be a view into a larger buffer (as Node's Buffers are): byteOffset and
+        // byteLength locate it there
+        for (const d of got) expect(new Uint8Array(d.buffer, d.byteOffset, d.byteLength)).toEqual(d);
+        // writing into every array changes no other
+        for (const d of got) d.fill(0xff);
+        expect(bytes().every((b) => b === 0xff)).toBe(true);
+        for (let k = 0; k < got.length; k++) {
+          got[k]!.fill(k & 0x7f);
+          if (k > 0) expect(got[k - 1]!.every((b) => b === ((k - 1) & 0x7f))).toBe(true);
+        }
+        expect(got.every((d, k) => d.every((b) => b === (k & 0x7f)))).toBe(true);
+      });
+    });
+
     it('sendall waits while the peer does not read, and completes as it reads', async () => {
       // sim: the 64 KiB window; real: the kernel's buffers come on top, so send more than they hold
       const size = mode === 'sim' ? 200 * 1024 : 32 * 1024 * 1024;
