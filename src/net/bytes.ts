@@ -27,26 +27,22 @@ let pool = new ArrayBuffer(POOL_BYTES);
 let used = 0;
 const encoder = new TextEncoder();
 
-/** Start of `n` (≤ POOLED_MAX) bytes in the current pool, which moves on to a fresh one when full. */
-function reserve(n: number): number {
-  if (used + n > POOL_BYTES) {
-    pool = new ArrayBuffer(POOL_BYTES);
-    used = 0;
-  }
-  return used;
+function freshPool(): void {
+  pool = new ArrayBuffer(POOL_BYTES);
+  used = 0;
 }
 
-/** The pool's slices start 8-byte aligned, as Node's do. */
-function commit(start: number, n: number): void {
+/** Hands out bytes [start, start + n) of the current pool; the next slice starts 8-byte aligned, as Node's do. */
+function slice(start: number, n: number): Uint8Array {
   used = (start + n + 7) & ~7;
+  return new Uint8Array(pool, start, n);
 }
 
 /** A zero-filled array of `n` bytes. */
 export function allocBytes(n: number): Uint8Array {
   if (n > POOLED_MAX) return new Uint8Array(n);
-  const start = reserve(n);
-  commit(start, n);
-  return new Uint8Array(pool, start, n);
+  if (used + n > POOL_BYTES) freshPool();
+  return slice(used, n);
 }
 
 /** A copy of `data` (any byte view: a Node Buffer is copied too, not shared). */
@@ -56,12 +52,20 @@ export function copyBytes(data: Uint8Array): Uint8Array {
   return out;
 }
 
-/** The UTF-8 bytes of `s` (lone surrogates become U+FFFD, as `TextEncoder` makes them). */
+/**
+ * The UTF-8 bytes of `s` (lone surrogates become U+FFFD, as `TextEncoder` makes them). It is encoded
+ * into the rest of the current pool when that may hold it (an ASCII string needs a byte per code unit),
+ * else into a fresh pool, which always can (a code unit takes at most 3 bytes).
+ */
 export function encodeUtf8(s: string): Uint8Array {
-  const max = s.length * 3; // a UTF-16 code unit takes at most 3 bytes
-  if (max > POOLED_MAX) return encoder.encode(s);
-  const start = reserve(max);
-  const { written } = encoder.encodeInto(s, new Uint8Array(pool, start, max));
-  commit(start, written);
-  return new Uint8Array(pool, start, written);
+  const n = s.length;
+  if (n * 3 > POOLED_MAX) return encoder.encode(s);
+  const start = used;
+  if (POOL_BYTES - start >= n) {
+    const r = encoder.encodeInto(s, new Uint8Array(pool, start, POOL_BYTES - start));
+    if (r.read === n) return slice(start, r.written);
+    // it did not fit: what it wrote is never handed out, as a fresh pool follows
+  }
+  freshPool();
+  return slice(0, encoder.encodeInto(s, new Uint8Array(pool)).written);
 }
