@@ -3,7 +3,7 @@
 // port 0), several times in one process: round trips per second, wall time, CPU per round trip,
 // memory. The scenario throws when any reply is wrong or missing, so a run that completes is correct.
 //
-//   node --expose-gc bench/echo.js --contender sim|real [--clients 500] [--messages 100] [--reps R]
+//   node --expose-gc bench/echo.js --contender sim|real [--clients 500] [--messages 100] [--size B] [--reps R]
 //        [--seed 1] [--warmup 1] [--runs 5] [--warmup-reps R] [--serve] [--dist path]  → one JSON line
 //   node bench/echo.js --profile [--contender sim] [--clients 500] [--messages 100] [--reps 20]
 //        [--warmup-reps 5] [--top 15] [--no-inline]
@@ -12,6 +12,8 @@
 //          --no-inline profiles with --no-turbo-inlining, so callee time is not folded into callers
 //          (slower overall, but the split between layers is truer)
 //
+// `--size B` pads every message to B bytes (the scenario's size option; 0, the default, is the tutorial's
+// ~20-byte message) and reads each reply until it is complete (readOnce false), as the gevent peer does.
 // `--reps R` runs the scenario R times per measured run (fresh hub each time), so a small shape still
 // does enough round trips to be timed (the scaling workload). Default: 5 in sim mode, 1 in real mode —
 // a real run (~0.6–0.9 s) is ~10× longer than a sim one, and a run starts after a forced full GC and an
@@ -33,6 +35,7 @@ const args = parseArgs(process.argv.slice(2), {
   contender: 'sim',
   clients: 500,
   messages: 100,
+  size: 0,
   seed: 1,
   warmup: 1,
   runs: 5,
@@ -57,7 +60,8 @@ async function main() {
   const reps = args.reps ?? (mode === 'sim' ? SIM_REPS : 1);
   const warmupReps = args['warmup-reps'] ?? (mode === 'sim' ? (args.reps === undefined ? 5 : 5 * reps) : reps);
   // the tutorial's port (8080) in sim mode, so the trace hash is `npm start`'s; port 0 on real TCP
-  const options = { clients: N, messages: K, ...(mode === 'real' ? { port: 0 } : {}) };
+  const size = args.size;
+  const options = { clients: N, messages: K, ...(size > 0 ? { size, readOnce: false } : {}), ...(mode === 'real' ? { port: 0 } : {}) };
   const rssAfterLoad = process.memoryUsage().rss;
 
   // real mode yields to the event loop, so RSS can be sampled while it runs (every 50 ms: ~0.2% of a
@@ -102,7 +106,7 @@ async function main() {
     };
   }
 
-  const label = `echo ${mode} ${N}x${K}${reps > 1 ? `x${reps}` : ''}`;
+  const label = `echo ${mode} ${N}x${K}${size > 0 ? ` ${size} B` : ''}${reps > 1 ? ` x${reps}` : ''}`;
   progress(`${label}: ${args.warmup} warm-up (${warmupReps} scenario run${warmupReps === 1 ? '' : 's'} each) + ${args.runs} runs (${(N * K * reps).toLocaleString('en')} round trips each)`);
   const r = await measure(label, once, { warmup: args.warmup, runs: args.runs, serve: args.serve === true });
   clearInterval(sampler);
@@ -115,6 +119,7 @@ async function main() {
     dist,
     clients: N,
     messages: K,
+    size,
     reps,
     seed: args.seed,
     warmup: args.warmup,

@@ -88,7 +88,7 @@ interface Tally {
   failures: string[];
 }
 
-async function client(serverIp: string, port: number, messages: number, readOnce: boolean, tally: Tally): Promise<void> {
+async function client(serverIp: string, port: number, messages: number, size: number, readOnce: boolean, tally: Tally): Promise<void> {
   // As the tutorial says: the socket is created inside the function, so every client has its own
   // socket — and its own client port; one socket shared by all would be one connection.
   const c = socket(AF_INET, SOCK_STREAM);
@@ -97,7 +97,8 @@ async function client(serverIp: string, port: number, messages: number, readOnce
     await c.connect([serverIp, port]);
     // The tutorial loops forever (`while True`); here `messages` bounds it.
     for (let count = 0; count < messages; count++) {
-      const msg = `${name} say hello ${count}`;
+      // `size` (not the tutorial's) pads the message with dots, to measure larger payloads
+      const msg = size === 0 ? `${name} say hello ${count}` : `${name} say hello ${count}`.padEnd(size, '.');
       const sent = await c.send(msg);
       // The tutorial reads once (`msg=c.recv(1024)`): it takes one recv for one reply, which holds on
       // loopback without faults. TCP is a byte stream, though: a reply may come in pieces, and stream
@@ -127,11 +128,16 @@ export default defineScenario({
   name: 'echo',
   description: "the gevent tutorial's echo server with N clients (threads in the tutorial, greenlets here)",
   // readOnce: the tutorial's client, one recv taken as one reply (the framing bug stream chaos finds)
-  options: { clients: 500, messages: 100, backlog: 5, latency: 0, verbose: false, port: 8080, host: '127.0.0.1', readOnce: true },
+  // size: pad each message with dots to this many bytes (0: the tutorial's message as it is)
+  options: { clients: 500, messages: 100, backlog: 5, latency: 0, verbose: false, port: 8080, host: '127.0.0.1', readOnce: true, size: 0 },
   // everything runs on one host, so the latency option is the loopback latency (sim mode only)
   hubOptions: (o) => ({ loopbackLatency: o.latency }),
   async run(o, hub) {
     const wall0 = wallClock();
+    if (!Number.isInteger(o.size) || o.size < 0) throw new RangeError(`--size must be a whole number of bytes, not ${o.size}`);
+    if (o.size > 1024 && o.readOnce) {
+      throw new RangeError(`--size ${o.size} needs --readOnce false: the server echoes what one recv(1024) takes, so a reply comes in pieces`);
+    }
     verbose = o.verbose;
     const bound = new AsyncResult<Address>();
     const srv = spawn(server, o.host, o.port, o.backlog, bound);
@@ -140,7 +146,7 @@ export default defineScenario({
     const tally: Tally = { roundTrips: 0, bytes: 0, failures: [] };
     const clients = [];
     for (let i = 1; i <= o.clients; i++) {
-      const g = spawn(client, o.host, port, o.messages, o.readOnce, tally);
+      const g = spawn(client, o.host, port, o.messages, o.size, o.readOnce, tally);
       g.name = `Thread-${i}`;
       clients.push(g);
     }

@@ -8,11 +8,12 @@ to monkey.patch_all(), the same sockets without patching the standard library. C
 and reading until the whole upper-cased reply is back -- what sim/echo.ts does. Server and clients
 share one process and one hub, as geventjs real mode does (baselines.md's "one process" row).
 
-  /usr/bin/python3 bench/peers/gevent_echo.py [--clients 500] [--messages 100] [--warmup 1] [--runs 3]
+  /usr/bin/python3 bench/peers/gevent_echo.py [--clients 500] [--messages 100] [--size 0] [--warmup 1] [--runs 3]
                                               [--serve]   -> one JSON line on stdout, progress on stderr
 
 With --serve (run.js) each run waits for the parent's go over the Node IPC channel (NODE_CHANNEL_FD:
 newline-delimited JSON), like the Node bench children, so contenders can be interleaved run by run.
+--size B pads every message with dots to B bytes, as sim/echo.ts's size option does.
 Exits 1 if any reply is wrong or missing.
 """
 import gc
@@ -28,7 +29,7 @@ from gevent import socket
 
 
 def parse_args(argv):
-    out = {'clients': 500, 'messages': 100, 'warmup': 1, 'runs': 3, 'serve': False}
+    out = {'clients': 500, 'messages': 100, 'size': 0, 'warmup': 1, 'runs': 3, 'serve': False}
     i = 0
     while i < len(argv):
         key = argv[i][2:]
@@ -77,12 +78,12 @@ def talk(conn, addr):
 
 # ------------------------------------------------------------------ the clients (the tutorial's threads)
 
-def client(server_ip, port, name, messages, tally):
+def client(server_ip, port, name, messages, size, tally):
     c = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     try:
         c.connect((server_ip, port))
         for count in range(messages):
-            msg = ('%s say hello %s' % (name, count)).encode('utf-8')
+            msg = ('%s say hello %s' % (name, count)).encode('utf-8').ljust(size, b'.')
             sent = c.send(msg)
             want = msg.upper()
             reply = b''
@@ -101,13 +102,13 @@ def client(server_ip, port, name, messages, tally):
         c.close()
 
 
-def echo_once(clients, messages):
+def echo_once(clients, messages, size):
     """One run: a fresh server on port 0 and `clients` client greenlets; returns the tally."""
     bound = gevent.event.AsyncResult()
     srv = gevent.spawn(server, '127.0.0.1', 0, bound)
     _, port = bound.get()
     tally = {'roundTrips': 0, 'bytes': 0, 'failures': []}
-    gs = [gevent.spawn(client, '127.0.0.1', port, 'Thread-%d' % i, messages, tally) for i in range(1, clients + 1)]
+    gs = [gevent.spawn(client, '127.0.0.1', port, 'Thread-%d' % i, messages, size, tally) for i in range(1, clients + 1)]
     gevent.joinall(gs)
     srv.kill()
     expected = clients * messages
@@ -160,9 +161,9 @@ def max_rss_bytes():
 
 def main():
     args = parse_args(sys.argv[1:])
-    clients, messages = args['clients'], args['messages']
+    clients, messages, size = args['clients'], args['messages'], args['size']
     channel = Channel() if args['serve'] else None
-    label = 'echo gevent %dx%d' % (clients, messages)
+    label = 'echo gevent %dx%d%s' % (clients, messages, ' %d B' % size if size else '')
     print('%s: %d warm-up + %d runs (%d round trips each), gevent %s, Python %s' % (
         label, args['warmup'], args['runs'], clients * messages, gevent.__version__, sys.version.split()[0]), file=sys.stderr)
     rss_after_load = max_rss_bytes()
@@ -177,7 +178,7 @@ def main():
         gc.collect()
         cpu0 = os.times()
         t0 = time.perf_counter()
-        tally = echo_once(clients, messages)
+        tally = echo_once(clients, messages, size)
         ms = (time.perf_counter() - t0) * 1000
         cpu1 = os.times()
         cpu_us = ((cpu1.user - cpu0.user) + (cpu1.system - cpu0.system)) * 1e6
@@ -205,6 +206,7 @@ def main():
         'python': sys.version.split()[0],
         'clients': clients,
         'messages': messages,
+        'size': size,
         'warmup': args['warmup'],
         'runs': len(results),
         'ops': results[0]['ops'],

@@ -75,6 +75,19 @@ describe('the echo scenario', () => {
     expect(r.summary.virtualSeconds).toBeGreaterThan(0);
   });
 
+  it('the size option pads messages; replies larger than one recv(1024) need readOnce false', async () => {
+    for (const mode of ['sim', 'real'] as const) {
+      const r = await runScenario(echo, { mode, options: { port: 0, clients: 5, messages: 4, size: 3000, readOnce: false } });
+      expect(r.summary).toMatchObject({ roundTrips: 20, bytes: 20 * 2 * 3000 });
+    }
+    const small = await runScenario(echo, { options: { clients: 2, messages: 2, size: 300 } });
+    expect(small.summary.bytes).toBe(2 * 2 * 2 * 300);
+    await expect(runScenario(echo, { options: { clients: 1, messages: 1, size: 3000 } })).rejects.toThrow(
+      /^--size 3000 needs --readOnce false/,
+    );
+    await expect(runScenario(echo, { options: { clients: 1, messages: 1, size: -1 } })).rejects.toThrow(RangeError);
+  });
+
   it('parity: each client has the same conversation in sim and in real mode', async () => {
     const sim = byClient(await transcript('sim', 5, 3));
     const real = byClient(await transcript('real', 5, 3));
