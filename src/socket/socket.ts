@@ -364,12 +364,13 @@ export class Socket {
   async sendall(data: Data): Promise<void> {
     const k = this.live('sendall');
     const bytes = toBytes(data);
+    const owned = typeof data === 'string'; // its encoding is ours to give away, as in send()
     const hub = this.hub;
     const end = this.timeoutSeconds === null ? Infinity : hub.now() + this.timeoutSeconds;
     let off = 0;
     while (off < bytes.length) {
       const rest = off === 0 ? bytes : bytes.subarray(off);
-      const n = k.send(rest);
+      const n = k.send(rest, owned);
       if (n > 0) {
         hub.trace.record(K_SEND, hub.clock, this.traceId(), k.fd, n, hub.trace.keepsAll ? rest.subarray(0, n) : undefined);
         off += n;
