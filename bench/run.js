@@ -315,7 +315,7 @@ async function echoWorkload(N, K, peer, size = 0) {
   const out = {
     clients: N,
     messages: K,
-    bytesPerMessage: size > 0 ? size : 'the tutorial\'s (~20)',
+    size, // bytes per message; 0: the tutorial's own (~20 bytes)
     roundTrips: N * K,
     // every contender completed every run (the scenario throws on a wrong or missing reply) with the same
     // round-trip and byte counts
