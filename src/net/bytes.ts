@@ -13,7 +13,8 @@
  *   costs ~0.09 µs for a short string instead of ~0.75 µs.
  *
  * The trade-offs are Node's: `.buffer` is the whole pool (use it with `byteOffset` and `byteLength`,
- * or `slice()` for a compact copy of one's own), and a view kept alive keeps its 8 KiB pool alive.
+ * or `slice()` for a compact copy of one's own, which is also what to transfer to a worker), and a
+ * view kept alive keeps its 8 KiB pool alive.
  * Every pool is a fresh, zero-filled `ArrayBuffer` and no byte of it is handed out twice.
  * @internal
  */
@@ -41,7 +42,8 @@ function slice(start: number, n: number): Uint8Array {
 /** A zero-filled array of `n` bytes. */
 export function allocBytes(n: number): Uint8Array {
   if (n > POOLED_MAX) return new Uint8Array(n);
-  if (used + n > POOL_BYTES) freshPool();
+  // (a pool someone transferred to a worker is detached, with byteLength 0: go on with a fresh one)
+  if (used + n > pool.byteLength) freshPool();
   return slice(used, n);
 }
 
@@ -61,8 +63,9 @@ export function encodeUtf8(s: string): Uint8Array {
   const n = s.length;
   if (n * 3 > POOLED_MAX) return encoder.encode(s);
   const start = used;
-  if (POOL_BYTES - start >= n) {
-    const r = encoder.encodeInto(s, new Uint8Array(pool, start, POOL_BYTES - start));
+  const room = pool.byteLength - start; // negative when the pool was transferred away
+  if (room >= n) {
+    const r = encoder.encodeInto(s, new Uint8Array(pool, start, room));
     if (r.read === n) return slice(start, r.written);
     // it did not fit: what it wrote is never handed out, as a fresh pool follows
   }

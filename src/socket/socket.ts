@@ -262,7 +262,7 @@ export class Socket {
    *
    * The array is the caller's own, but, like a Node `Buffer`, a small one may be a view into a larger
    * shared `ArrayBuffer`: use `data.buffer` together with `data.byteOffset` and `data.byteLength`, or
-   * `data.slice()` for a compact copy to keep for long.
+   * `data.slice()` for a compact copy to keep for long or to transfer to a worker.
    * @example
    * const data = await conn.recv(1024);
    * if (data.length === 0) return; // EOF

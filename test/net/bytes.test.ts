@@ -34,6 +34,20 @@ describe('pooled byte arrays', () => {
     expect(edge.buffer.byteLength).toBe(POOL_BYTES);
   });
 
+  it('a pool transferred away (detached) is replaced, not written to', () => {
+    const a = allocBytes(16);
+    a.fill(7);
+    structuredClone(a.buffer, { transfer: [a.buffer] }); // what postMessage(x, [data.buffer]) does
+    expect(a.buffer.byteLength).toBe(0);
+    const b = allocBytes(16);
+    expect(b.buffer.byteLength).toBe(POOL_BYTES);
+    expect([...b]).toEqual(new Array(16).fill(0));
+    const s = encodeUtf8('after the transfer');
+    expect(new TextDecoder().decode(s)).toBe('after the transfer');
+    structuredClone(s.buffer, { transfer: [s.buffer] });
+    expect(new TextDecoder().decode(encodeUtf8('and again'))).toBe('and again');
+  });
+
   it('copyBytes copies: the copy and the original are independent, whatever the original views', () => {
     const backing = new Uint8Array(100).map((_, i) => i);
     const view = backing.subarray(10, 30);
