@@ -41,7 +41,7 @@ function slice(start: number, n: number): Uint8Array {
 
 /** A zero-filled array of `n` bytes. */
 export function allocBytes(n: number): Uint8Array {
-  if (n > POOLED_MAX) return new Uint8Array(n);
+  if (n > POOLED_MAX || n === 0) return new Uint8Array(n); // (an empty view would pin the pool for nothing)
   // (a pool someone transferred to a worker is detached, with byteLength 0: go on with a fresh one)
   if (used + n > pool.byteLength) freshPool();
   return slice(used, n);
@@ -61,7 +61,7 @@ export function copyBytes(data: Uint8Array): Uint8Array {
  */
 export function encodeUtf8(s: string): Uint8Array {
   const n = s.length;
-  if (n * 3 > POOLED_MAX) return encoder.encode(s);
+  if (n * 3 > POOLED_MAX || n === 0) return encoder.encode(s);
   const start = used;
   const room = pool.byteLength - start; // negative when the pool was transferred away
   if (room >= n) {

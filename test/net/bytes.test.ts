@@ -46,6 +46,10 @@ describe('pooled byte arrays', () => {
     expect(new TextDecoder().decode(s)).toBe('after the transfer');
     structuredClone(s.buffer, { transfer: [s.buffer] });
     expect(new TextDecoder().decode(encodeUtf8('and again'))).toBe('and again');
+    // empty arrays are no views of a pool, so transferring one detaches nothing
+    const empty = allocBytes(0);
+    expect(empty.buffer).not.toBe(allocBytes(1).buffer);
+    expect(encodeUtf8('').length).toBe(0);
   });
 
   it('copyBytes copies: the copy and the original are independent, whatever the original views', () => {
