@@ -20,6 +20,8 @@ const R_PEEK = internName('Queue.peek');
 const R_JOIN = internName('JoinableQueue.join');
 const R_CHANNEL_GET = internName('Channel.get');
 const R_CHANNEL_PUT = internName('Channel.put');
+/** A drained FIFO queue keeps its array up to this many slots. */
+const MAX_IDLE_SLOTS = 64;
 
 /**
  * Put this into a queue or channel to end an async iteration over it (gevent's `StopIteration`
@@ -137,6 +139,12 @@ export class Queue<T = unknown> implements AsyncIterable<Exclude<T, StopIteratio
   protected queue: T[];
   /** Index of the oldest item in `queue` (FIFO only; 0 for the other kinds). */
   protected head = 0;
+  /**
+   * One past the newest item (FIFO only): slots from here on are free for reuse. A drained queue keeps
+   * its array and resets the indices, since emptying an array (`length = 0`) frees its backing store
+   * and the next put would allocate a new one.
+   */
+  protected tail: number;
   /** Greenlets blocked in `get` / `peek`, FIFO. @internal */
   readonly getters = new LinkedList<ItemWaiter<T>>();
   /** Greenlets blocked in `put` with their items, FIFO. @internal */
@@ -154,6 +162,7 @@ export class Queue<T = unknown> implements AsyncIterable<Exclude<T, StopIteratio
     this.maxsizeValue = checkMaxsize(maxsize);
     this.hub = getHub();
     this.queue = items === undefined ? [] : [...items];
+    this.tail = this.queue.length;
   }
 
   /** The bound, or null if unbounded. Setting it to a larger bound lets waiting putters in. */
@@ -167,7 +176,7 @@ export class Queue<T = unknown> implements AsyncIterable<Exclude<T, StopIteratio
 
   /** Number of items in the queue. */
   qsize(): number {
-    return this.queue.length - this.head;
+    return this.tail - this.head;
   }
 
   /** Same as `qsize()` (Python's `len(q)`). */
@@ -189,21 +198,30 @@ export class Queue<T = unknown> implements AsyncIterable<Exclude<T, StopIteratio
 
   /** Stores an item. */
   protected putItem(item: T): void {
-    this.queue.push(item);
+    const q = this.queue;
+    if (this.tail < q.length) q[this.tail] = item;
+    else q.push(item);
+    this.tail++;
   }
 
   /** Removes and returns the next item; the queue is not empty. */
   protected takeItem(): T {
     const q = this.queue;
-    const item = q[this.head]!;
-    q[this.head] = undefined as T;
-    this.head++;
-    if (this.head === q.length) {
-      q.length = 0;
+    const head = this.head;
+    const item = q[head]!;
+    q[head] = undefined as T;
+    this.head = head + 1;
+    if (this.head === this.tail) {
       this.head = 0;
-    } else if (this.head >= 1024 && this.head * 2 >= q.length) {
-      this.queue = q.slice(this.head);
+      this.tail = 0;
+      if (q.length > MAX_IDLE_SLOTS) this.queue = []; // a burst left a long array behind: let it go
+    } else if (this.head >= 1024 && this.head * 2 >= this.tail) {
+      // the taken half is dead weight: move the items to the front
+      const n = this.tail - this.head;
+      q.copyWithin(0, this.head, this.tail);
+      q.fill(undefined as T, n, this.tail);
       this.head = 0;
+      this.tail = n;
     }
     return item;
   }
@@ -455,6 +473,10 @@ brand(JoinableQueue, 'JoinableQueue');
  * q.getNowait(); // 2
  */
 export class LifoQueue<T = unknown> extends JoinableQueue<T> {
+  override qsize(): number {
+    return this.queue.length;
+  }
+
   protected override putItem(item: T): void {
     this.queue.push(item);
     this.didPutTask();
@@ -548,6 +570,10 @@ export class PriorityQueue<T = unknown> extends Queue<T> {
     this.compare = compare;
     const q = this.queue;
     for (let i = (q.length >> 1) - 1; i >= 0; i--) this.siftUp(i);
+  }
+
+  override qsize(): number {
+    return this.queue.length;
   }
 
   protected override putItem(item: T): void {

@@ -426,6 +426,36 @@ describe('Queue: put and get', () => {
     ]);
   });
 
+  it('FIFO order and qsize hold over thousands of items, drained and refilled (the storage reuses and compacts its slots)', async () => {
+    await simHub().hub.run(async () => {
+      const q = new Queue<number>();
+      let next = 0;
+      let want = 0;
+      const take = async (n: number): Promise<void> => {
+        for (let i = 0; i < n; i++) expect(await q.get()).toBe(want++);
+      };
+      const put = (n: number): void => {
+        for (let i = 0; i < n; i++) q.putNowait(next++);
+      };
+      put(3000);
+      await take(2500); // past the point where the taken half is moved out
+      expect(q.qsize()).toBe(500);
+      put(2000);
+      expect(q.qsize()).toBe(2500);
+      await take(2500); // drained: the indices start over
+      expect(q.qsize()).toBe(0);
+      for (let round = 0; round < 100; round++) {
+        put(1 + (round % 3));
+        await take(1 + (round % 3));
+      }
+      put(5);
+      expect(q.qsize()).toBe(5);
+      expect(await q.peek()).toBe(want);
+      await take(5);
+      expect(q.empty()).toBe(true);
+    });
+  });
+
   it('the same program gives the same trace hash twice', async () => {
     const program = async () => {
       const q = new Queue<number>(2);
