@@ -7,7 +7,9 @@
  * lets waiting putters in) one greenlet at a time, FIFO, each running until it blocks before the next
  * is woken — the same order as gevent's `Queue._unlock` loop.
  */
-import { getHub, type Hub } from '../core/hub.js';
+import { getHub, rejection, type Hub } from '../core/hub.js';
+import type { Greenlet } from '../core/greenlet.js';
+import type { ListNode } from '../core/list.js';
 import { brand } from '../core/errors.js';
 import { internName } from '../core/trace.js';
 import { LinkedList } from '../core/list.js';
@@ -22,6 +24,22 @@ const R_CHANNEL_GET = internName('Channel.get');
 const R_CHANNEL_PUT = internName('Channel.put');
 /** A drained FIFO queue keeps its array up to this many slots. */
 const MAX_IDLE_SLOTS = 64;
+/** What a put that did not block resolves to (a settled promise can be shared). */
+const RESOLVED: Promise<void> = Promise.resolve();
+
+/** A parked put was woken (true: its item went in, or to a getter) or timed out (false), in the hub. */
+function putOnWake(_g: Greenlet<unknown>, woken: unknown): unknown {
+  return woken === false ? rejection(new Full()) : undefined;
+}
+
+/** A parked `Channel.get` was woken with an item handed to its waiter, or timed out, in the hub. */
+function channelGetOnWake(g: Greenlet<unknown>, woken: unknown): unknown {
+  if (woken === false) return rejection(new Empty());
+  const w = (g.parkNode as unknown as ListNode<ItemWaiter<unknown>>).value; // still set: unpark comes after
+  const item = w.item;
+  w.item = undefined;
+  return item;
+}
 
 /**
  * Put this into a queue or channel to end an async iteration over it (gevent's `StopIteration`
@@ -242,22 +260,29 @@ export class Queue<T = unknown> implements AsyncIterable<Exclude<T, StopIteratio
    * full queue it waits for room (FIFO with other putters) — at most `timeout` seconds, then raises
    * `Full`; with `block: false` it raises `Full` at once.
    */
-  async put(item: T, options: QueuePutOptions = {}): Promise<void> {
-    const block = options.block !== false;
-    if (this.hasRoom()) {
-      checkTimeout(block, options.timeout);
-      this.putItem(item);
+  put(item: T, options: QueuePutOptions = {}): Promise<void> {
+    // Not an async function (nor are get and peek): a put with room returns a settled promise and
+    // costs no frame, and a blocking one waits on the hub's own promise, its outcome decided in the hub
+    // when it wakes (putOnWake, Queue.takeOnWake) rather than in an async frame per waiting greenlet.
+    try {
+      const block = options.block !== false;
+      if (this.hasRoom()) {
+        checkTimeout(block, options.timeout);
+        this.putItem(item);
+        if (this.getters.size > 0) this.scheduleUnlock();
+        return RESOLVED;
+      }
+      if (!block) throw new Full();
+      const ns = timeoutNs(options.timeout);
+      const hub = this.hub;
+      const g = hub.currentForPark('Queue.put()');
+      const node = this.putters.push({ g, item });
       if (this.getters.size > 0) this.scheduleUnlock();
-      return;
+      g.wakeMap = putOnWake;
+      return parkOnNode(hub, g, node, ns, R_PUT, this) as Promise<void>;
+    } catch (e) {
+      return Promise.reject(e);
     }
-    if (!block) throw new Full();
-    const ns = timeoutNs(options.timeout);
-    const hub = this.hub;
-    const g = hub.currentForPark('Queue.put()');
-    const node = this.putters.push({ g, item });
-    if (this.getters.size > 0) this.scheduleUnlock();
-    const ok = await parkOnNode(hub, g, node, ns, R_PUT, this);
-    if (ok === false) throw new Full();
   }
 
   /** Puts `item` if there is room, else raises `Full`. Never blocks. */
@@ -301,18 +326,34 @@ export class Queue<T = unknown> implements AsyncIterable<Exclude<T, StopIteratio
     return this.peekItem();
   }
 
-  private async waitForItem(take: boolean, options: QueueGetOptions): Promise<T> {
-    const block = options.block !== false;
-    checkTimeout(block, options.timeout);
-    if (!block) throw new Empty();
-    const ns = timeoutNs(options.timeout);
-    const hub = this.hub;
-    const g = hub.currentForPark(take ? 'Queue.get()' : 'Queue.peek()');
-    const node = this.getters.push({ g, item: undefined });
-    if (this.putters.size > 0) this.scheduleUnlock();
-    const ok = await parkOnNode(hub, g, node, ns, take ? R_GET : R_PEEK, this);
-    if (ok === false) throw new Empty();
-    return take ? this.takeItem() : this.peekItem();
+  private waitForItem(take: boolean, options: QueueGetOptions): Promise<T> {
+    try {
+      const block = options.block !== false;
+      checkTimeout(block, options.timeout);
+      if (!block) throw new Empty();
+      const ns = timeoutNs(options.timeout);
+      const hub = this.hub;
+      const g = hub.currentForPark(take ? 'Queue.get()' : 'Queue.peek()');
+      const node = this.getters.push({ g, item: undefined });
+      if (this.putters.size > 0) this.scheduleUnlock();
+      g.wakeMap = take ? Queue.takeOnWake : Queue.peekOnWake;
+      return parkOnNode(hub, g, node, ns, take ? R_GET : R_PEEK, this) as Promise<T>;
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+
+  /**
+   * A parked getter was woken (true: there is an item for it) or timed out (false), in the hub: what
+   * its `get` resolves to. The greenlet runs next, before anything else could take the item.
+   */
+  private static takeOnWake(this: void, g: Greenlet<unknown>, woken: unknown): unknown {
+    return woken === false ? rejection(new Empty()) : (g.parkTarget as Queue<unknown>).takeItem();
+  }
+
+  /** The same for a parked `peek`: the item stays in the queue. */
+  private static peekOnWake(this: void, g: Greenlet<unknown>, woken: unknown): unknown {
+    return woken === false ? rejection(new Empty()) : (g.parkTarget as Queue<unknown>).peekItem();
   }
 
   // ------------------------------------------------------------------ unlock
@@ -688,14 +729,18 @@ export class Channel<T = unknown> implements AsyncIterable<Exclude<T, StopIterat
    * Hands `item` to a getter, waiting until one takes it — at most `timeout` seconds (0 with
    * `block: false`), then raises `Full`.
    */
-  async put(item: T, options: QueuePutOptions = {}): Promise<void> {
-    const ns = options.block === false ? 0 : timeoutNs(options.timeout);
-    const hub = this.hub;
-    const g = hub.currentForPark('Channel.put()');
-    const node = this.putters.push({ g, item });
-    if (this.getters.size > 0) this.scheduleUnlock();
-    const ok = await parkOnNode(hub, g, node, ns, R_CHANNEL_PUT, this);
-    if (ok === false) throw new Full();
+  put(item: T, options: QueuePutOptions = {}): Promise<void> {
+    try {
+      const ns = options.block === false ? 0 : timeoutNs(options.timeout);
+      const hub = this.hub;
+      const g = hub.currentForPark('Channel.put()');
+      const node = this.putters.push({ g, item });
+      if (this.getters.size > 0) this.scheduleUnlock();
+      g.wakeMap = putOnWake;
+      return parkOnNode(hub, g, node, ns, R_CHANNEL_PUT, this) as Promise<void>;
+    } catch (e) {
+      return Promise.reject(e);
+    }
   }
 
   /** Hands `item` to the first waiting getter, or raises `Full` if none waits. Never blocks. */
@@ -710,18 +755,18 @@ export class Channel<T = unknown> implements AsyncIterable<Exclude<T, StopIterat
    * Takes an item from a putter, waiting until one comes — at most `timeout` seconds (0 with
    * `block: false`), then raises `Empty`.
    */
-  async get(options: QueueGetOptions = {}): Promise<T> {
-    const ns = options.block === false ? 0 : timeoutNs(options.timeout);
-    const hub = this.hub;
-    const g = hub.currentForPark('Channel.get()');
-    const w: ItemWaiter<T> = { g, item: undefined };
-    const node = this.getters.push(w);
-    if (this.putters.size > 0) this.scheduleUnlock();
-    const ok = await parkOnNode(hub, g, node, ns, R_CHANNEL_GET, this);
-    if (ok === false) throw new Empty();
-    const item = w.item as T;
-    w.item = undefined;
-    return item;
+  get(options: QueueGetOptions = {}): Promise<T> {
+    try {
+      const ns = options.block === false ? 0 : timeoutNs(options.timeout);
+      const hub = this.hub;
+      const g = hub.currentForPark('Channel.get()');
+      const node = this.getters.push({ g, item: undefined });
+      if (this.putters.size > 0) this.scheduleUnlock();
+      g.wakeMap = channelGetOnWake;
+      return parkOnNode(hub, g, node, ns, R_CHANNEL_GET, this) as Promise<T>;
+    } catch (e) {
+      return Promise.reject(e);
+    }
   }
 
   /** Takes the item of the first waiting putter (which wakes), or raises `Empty` if none waits. */

@@ -536,6 +536,61 @@ describe('Queue: timeouts on every kind (TestGetInterrupt, TestPutInterrupt)', (
   });
 });
 
+describe('Queue and Channel: errors come back through the promise', () => {
+  it('a bad timeout, a full or empty non-blocking call, or blocking in a hub callback reject; nothing throws at the call', async () => {
+    const { hub } = simHub();
+    await hub.run(async () => {
+      const q = new Queue<number>(1);
+      const ch = new Channel<number>();
+      const bad = '1' as unknown as number;
+      const calls: [string, () => Promise<unknown>][] = [
+        ['Queue.get', () => q.get({ timeout: bad })],
+        ['Queue.peek', () => q.peek({ timeout: bad })],
+        ['Channel.get', () => ch.get({ timeout: bad })],
+        ['Channel.put', () => ch.put(1, { timeout: bad })],
+      ];
+      for (const [what, call] of calls) {
+        let p: Promise<unknown> | undefined;
+        expect(() => (p = call()), what).not.toThrow();
+        expect(await p!.then(() => 'resolved', (e: unknown) => e), what).toBeInstanceOf(TypeError);
+      }
+      expect(await thrown(() => q.get({ block: false }))).toBeInstanceOf(Empty);
+      await q.put(1);
+      expect(await thrown(() => q.put(2, { block: false }))).toBeInstanceOf(Full);
+      expect(await thrown(() => q.put(2, { timeout: bad }))).toBeInstanceOf(TypeError);
+      expect(await q.get()).toBe(1);
+      const inCallback: unknown[] = [];
+      inHub(() => {
+        for (const call of [() => q.get(), () => q.peek(), () => ch.get(), () => ch.put(1)]) {
+          call().catch((e: unknown) => inCallback.push(e));
+        }
+      });
+      await sleep(0);
+      expect(inCallback.map(String)).toEqual([
+        'Error: Queue.get(): cannot block inside a hub callback (a link or a timer callback)',
+        'Error: Queue.peek(): cannot block inside a hub callback (a link or a timer callback)',
+        'Error: Channel.get(): cannot block inside a hub callback (a link or a timer callback)',
+        'Error: Channel.put(): cannot block inside a hub callback (a link or a timer callback)',
+      ]);
+    });
+  });
+
+  it('a put that does not block resolves at once, without a switch', async () => {
+    const { hub } = simHub();
+    await hub.run(async () => {
+      const q = new Queue<number>();
+      const order: string[] = [];
+      spawn(() => order.push('other greenlet'));
+      await q.put(1);
+      await q.put(2);
+      order.push('after two puts');
+      await sleep(0);
+      expect(order).toEqual(['after two puts', 'other greenlet']);
+      expect(q.qsize()).toBe(2);
+    });
+  });
+});
+
 describe('JoinableQueue', () => {
   it('taskDone counts down unfinished tasks; one too many raises RangeError (test_task_done)', async () => {
     const { hub } = simHub();
