@@ -10,12 +10,14 @@ import { Timeout } from '../core/timeout.js';
 import { internName } from '../core/trace.js';
 import { brand } from '../core/errors.js';
 import { getcurrent, type Greenlet } from '../core/greenlet.js';
-import type { Hub } from '../core/hub.js';
+import { rejection, type Hub } from '../core/hub.js';
 import { parkOnLinkable, timeoutNs } from './waiting.js';
 
 const R_ACQUIRE = internName('Semaphore.acquire');
 const R_SEM_WAIT = internName('Semaphore.wait');
 const R_RLOCK = internName('RLock.acquire');
+const RESOLVED_TRUE: Promise<boolean> = Promise.resolve(true);
+const RESOLVED_FALSE: Promise<boolean> = Promise.resolve(false);
 
 /**
  * Options of `acquire` and `hold`.
@@ -134,20 +136,34 @@ export class Semaphore extends Linkable {
     return this.acquireWithReason(options, R_ACQUIRE, 'Semaphore.acquire()');
   }
 
-  /** `acquire` that shows as `reason` in traces and LoopExit reports. @internal */
-  async acquireWithReason(options: AcquireOptions, reason: number, what: string): Promise<boolean> {
-    if (this.count > 0) {
-      this.count--;
-      return true;
+  /**
+   * `acquire` that shows as `reason` in traces and LoopExit reports. Not an async function (nor is
+   * `waitWithReason`): a free permit costs a shared settled promise, and a waiter's outcome is decided
+   * in the hub when it wakes (`acquireOnWake`), as the queues do. @internal
+   */
+  acquireWithReason(options: AcquireOptions, reason: number, what: string): Promise<boolean> {
+    try {
+      if (this.count > 0) {
+        this.count--;
+        return RESOLVED_TRUE;
+      }
+      if (options.blocking === false) return RESOLVED_FALSE;
+      const ns = timeoutNs(options.timeout);
+      const hub = this.hub;
+      const g = hub.currentForPark(what);
+      g.wakeMap = Semaphore.acquireOnWake;
+      return parkOnLinkable(hub, g, this, reason, ns);
+    } catch (e) {
+      return Promise.reject(e);
     }
-    if (options.blocking === false) return false;
-    const ns = timeoutNs(options.timeout);
-    const hub = this.hub;
-    const g = hub.currentForPark(what);
-    const ok = await parkOnLinkable(hub, g, this, reason, ns);
-    if (!ok) return false;
-    if (this.count <= 0) throw new Error(`geventjs internal error: ${g.name} woken by a Semaphore with no permit`);
-    this.count--;
+  }
+
+  /** A waiter in `acquire` was notified (true) or timed out (false), in the hub; it runs next. */
+  private static acquireOnWake(this: void, g: Greenlet<unknown>, woken: unknown): unknown {
+    if (woken === false) return false;
+    const sem = g.parkTarget as Semaphore;
+    if (sem.count <= 0) return rejection(new Error(`geventjs internal error: ${g.name} woken by a Semaphore with no permit`));
+    sem.count--;
     return true;
   }
 
@@ -165,17 +181,27 @@ export class Semaphore extends Linkable {
    * Waits until a permit is free (without taking it) or `timeout` seconds pass, and resolves with the
    * counter then — possibly 0 if other waiters took the permits first.
    */
-  async wait(timeout?: number | null): Promise<number> {
+  wait(timeout?: number | null): Promise<number> {
     return this.waitWithReason(timeout, R_SEM_WAIT, 'Semaphore.wait()');
   }
 
   /** `wait` that shows as `reason` in traces and LoopExit reports. @internal */
-  async waitWithReason(timeout: number | null | undefined, reason: number, what: string): Promise<number> {
-    if (this.count > 0) return this.count;
-    const ns = timeoutNs(timeout);
-    const hub = this.hub;
-    await parkOnLinkable(hub, hub.currentForPark(what), this, reason, ns);
-    return this.count;
+  waitWithReason(timeout: number | null | undefined, reason: number, what: string): Promise<number> {
+    try {
+      if (this.count > 0) return Promise.resolve(this.count);
+      const ns = timeoutNs(timeout);
+      const hub = this.hub;
+      const g = hub.currentForPark(what);
+      g.wakeMap = Semaphore.countOnWake;
+      return parkOnLinkable(hub, g, this, reason, ns) as unknown as Promise<number>;
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+
+  /** A waiter in `wait` was notified or timed out, in the hub: the counter then. */
+  private static countOnWake(this: void, g: Greenlet<unknown>): unknown {
+    return (g.parkTarget as Semaphore).count;
   }
 
   /** The class name shown in reports. */

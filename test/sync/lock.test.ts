@@ -5,7 +5,7 @@
  */
 import { describe, it, expect } from 'vitest';
 import { Semaphore, BoundedSemaphore, Lock, RLock, DummySemaphore, Timeout, LoopExit, spawn, sleep, joinall, wait, getHub } from 'geventjs';
-import { simHub, logger, thrown, ExpectedError } from '../helpers.js';
+import { simHub, logger, thrown, inHub, ExpectedError } from '../helpers.js';
 
 describe('Semaphore', () => {
   it('acquire({ timeout }) resolves false at exactly the timeout (issue 39)', async () => {
@@ -245,6 +245,40 @@ describe('Semaphore', () => {
     await b.hub.run(program);
     expect(a.hub.traceHash()).toBe(b.hub.traceHash());
     expect(a.hub.now()).toBe(0.7); // g0 and g2 release together at 0.3; g3 and g4 both get in; g4 sleeps 0.4
+  });
+});
+
+describe('Semaphore: errors come back through the promise', () => {
+  it('a bad timeout or blocking in a hub callback rejects acquire and wait; nothing throws at the call', async () => {
+    const { hub } = simHub();
+    await hub.run(async () => {
+      const sem = new Semaphore(0);
+      const lock = new Lock();
+      const bad = '1' as unknown as number;
+      const calls: [string, () => Promise<unknown>][] = [
+        ['Semaphore.acquire', () => sem.acquire({ timeout: bad })],
+        ['Semaphore.wait', () => sem.wait(bad)],
+      ];
+      for (const [what, call] of calls) {
+        let p: Promise<unknown> | undefined;
+        expect(() => (p = call()), what).not.toThrow();
+        expect(await p!.then(() => 'resolved', (e: unknown) => e), what).toBeInstanceOf(TypeError);
+      }
+      expect(await sem.acquire({ blocking: false })).toBe(false);
+      expect(await lock.acquire()).toBe(true); // a free permit: no switch, true
+      const inCallback: unknown[] = [];
+      inHub(() => {
+        for (const call of [() => sem.acquire(), () => sem.wait(), () => lock.acquire()]) {
+          call().catch((e: unknown) => inCallback.push(e));
+        }
+      });
+      await sleep(0);
+      expect(inCallback.map(String)).toEqual([
+        'Error: Semaphore.acquire(): cannot block inside a hub callback (a link or a timer callback)',
+        'Error: Semaphore.wait(): cannot block inside a hub callback (a link or a timer callback)',
+        expect.stringMatching(/^Error: \w+\.acquire\(\): cannot block inside a hub callback/),
+      ]);
+    });
   });
 });
 
