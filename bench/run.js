@@ -4,7 +4,7 @@
 // stderr. Exit code 1 if the contenders did not perform identical wake-ups or the trace hash differs
 // between two processes (targets missed do not fail the run: they are reported).
 //
-//   node bench/run.js [--quick] [--runs N] [--only switch,spawn,determinism,echo,scaling,explore] [--out file.json]
+//   node bench/run.js [--quick] [--runs N] [--only switch,spawn,sync,determinism,echo,scaling,explore] [--out file.json]
 //                     [--against other/dist/index.js]   (A/B: that build's hub runs paired with this one)
 // The report is also written to bench/results/latest.json (and a dated copy), or to --out.
 import { spawn as spawnChild, execFileSync } from 'node:child_process';
@@ -13,7 +13,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { BENCH_DIR, ROOT, distPath, parseArgs, progress, fmtRate, round, median } from './lib/common.js';
 
-const args = parseArgs(process.argv.slice(2), { quick: false, only: 'switch,spawn,determinism,echo,scaling,explore' });
+const args = parseArgs(process.argv.slice(2), { quick: false, only: 'switch,spawn,sync,determinism,echo,scaling,explore' });
 const only = new Set(String(args.only).split(','));
 const RUNS = args.runs ?? (args.quick ? 3 : 5);
 const PEER_RUNS = args.runs ?? (args.quick ? 1 : 3);
@@ -244,6 +244,29 @@ async function spawnWorkload(N) {
       hubOverNodeWakeAndJoinTime: round(pk['hub-parked'].wakeJoinMs.median / pk['node-parked'].wakeJoinMs.median, 2),
     },
   };
+}
+
+// ------------------------------------------------------------------ sync (bench/sync.js)
+
+const SYNC_CONTENDERS = ['sleep0', 'queue', 'channel', 'event', 'lock'];
+
+/** Ping-pong through each sync primitive, interleaved; each over sleep(0) ping-pong in the same rounds. */
+async function syncWorkload(n) {
+  progress(`sync: ${SYNC_CONTENDERS.join(', ')} ping-pong (${n.toLocaleString('en')} round trips) — interleaved`);
+  const res = await session('sync.js', SYNC_CONTENDERS.map((c) => ({ name: c, args: ['--contender', c, '--count', n], warmup: 1, runs: RUNS })));
+  const out = { roundTrips: n, handOffs: 2 * n, contenders: {} };
+  for (const c of SYNC_CONTENDERS) {
+    const r = res[c];
+    const ns = Math.round(1e9 / r.opsPerSec.median);
+    out.contenders[c] = {
+      nsPerHandOff: ns,
+      handOffsPerSec: Math.round(r.opsPerSec.median),
+      traceHashStable: r.traceHashStable,
+      ...(c === 'sleep0' ? {} : { timeOverSleep0: round(1 / paired(r, res.sleep0, 'opsPerSec').median, 2) }),
+    };
+    progress(`sync ${c}: ${ns} ns per hand-off${c === 'sleep0' ? '' : ` (${out.contenders[c].timeOverSleep0}× sleep(0))`}`);
+  }
+  return out;
 }
 
 // ------------------------------------------------------------------ echo and scaling (bench/echo.js)
@@ -489,6 +512,11 @@ async function main() {
     progress(`spawn+join 100,000: hub ${s.spawnJoin.hub.ms.median} ms, node ${s.spawnJoin.node.ms.median} ms; parked: hub ${s.parked.hub.bytesPerParked.median} B, node ${s.parked.node.bytesPerParked.median} B`);
   }
 
+  if (only.has('sync')) {
+    report.sync = await syncWorkload(200000);
+    if (Object.values(report.sync.contenders).some((c) => c.traceHashStable === false)) ok = false;
+  }
+
   if (only.has('echo')) {
     const peer = geventPeer();
     if (!peer.available) progress(`echo: gevent peer skipped — ${peer.why}`);
@@ -552,6 +580,11 @@ function summarize(r) {
     s['spawn+join hub over node time'] = r.spawn.spawnJoin.hubOverNodeTime.value;
     const p = r.spawn.parked;
     s['bytes per parked greenlet'] = `${p.hub.bytesPerParked.median} (target ≤ ${p.target.bytesPerParked}: ${p.target.met ? 'met' : 'missed'}; node ${p.node.bytesPerParked.median})`;
+  }
+  if (r.sync) {
+    s['sync ns per hand-off (ping-pong through each; × sleep(0))'] = Object.entries(r.sync.contenders)
+      .map(([c, x]) => `${c}: ${x.nsPerHandOff}${x.timeOverSleep0 === undefined ? '' : ` (${x.timeOverSleep0}×)`}`)
+      .join(', ');
   }
   for (const [key, w] of Object.entries(r.echo ?? {})) {
     if (key === 'scenario' || key === 'peer') continue;
