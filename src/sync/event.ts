@@ -6,7 +6,8 @@ import { Linkable } from '../core/linkable.js';
 import { Timeout } from '../core/timeout.js';
 import { internName } from '../core/trace.js';
 import { brand } from '../core/errors.js';
-import type { Hub } from '../core/hub.js';
+import { rejection, type Hub } from '../core/hub.js';
+import type { Greenlet } from '../core/greenlet.js';
 import { parkOnLinkable, timeoutNs } from './waiting.js';
 
 const R_EVENT_WAIT = internName('Event.wait');
@@ -212,16 +213,34 @@ export class AsyncResult<T = unknown> extends Linkable {
    * The value, waiting for it if needed; throws the stored error. Not ready with `block: false`, or
    * still not ready after `timeout` seconds: throws `Timeout`.
    */
-  async get(options: AsyncResultGetOptions = {}): Promise<T> {
-    if (!this.ready()) {
+  get(options: AsyncResultGetOptions = {}): Promise<T> {
+    // Not an async function: a ready result costs no frame, and a waiter's outcome is decided in the
+    // hub when it wakes, as the queues do.
+    try {
+      if (this.ready()) return Promise.resolve(this.getNowait());
       if (options.block === false) throw new Timeout();
       const ns = timeoutNs(options.timeout);
       const hub = this.hub;
       const g = hub.currentForPark('AsyncResult.get()');
-      const ok = await parkOnLinkable(hub, g, this, R_RESULT_GET, ns);
-      if (!ok) throw new Timeout(options.timeout ?? null);
+      if (ns === Infinity) {
+        g.wakeMap = AsyncResult.outcomeOnWake;
+      } else {
+        const seconds = options.timeout ?? null;
+        g.wakeMap = (w, woken) => (woken === false ? rejection(new Timeout(seconds)) : AsyncResult.outcomeOnWake(w));
+      }
+      return parkOnLinkable(hub, g, this, R_RESULT_GET, ns) as Promise<unknown> as Promise<T>;
+    } catch (e) {
+      return Promise.reject(e);
     }
-    return this.getNowait();
+  }
+
+  /** A waiter in `get` was notified, in the hub: the value, or a rejection with the stored error. */
+  private static outcomeOnWake(this: void, g: Greenlet<unknown>): unknown {
+    try {
+      return (g.parkTarget as AsyncResult<unknown>).getNowait();
+    } catch (e) {
+      return rejection(e);
+    }
   }
 
   /** The value or the stored error without blocking; not ready: throws `Timeout`. */

@@ -374,6 +374,27 @@ describe('AsyncResult', () => {
     });
   });
 
+  it('get: a stored error, a bad timeout or blocking in a hub callback reject; nothing throws at the call', async () => {
+    const { hub } = simHub();
+    await hub.run(async () => {
+      const ar = new AsyncResult<number>();
+      let p: Promise<number> | undefined;
+      expect(() => (p = ar.get({ timeout: '1' as unknown as number }))).not.toThrow();
+      expect(await p!.then(() => 'resolved', (e: unknown) => e)).toBeInstanceOf(TypeError);
+      let inCallback: unknown = null;
+      inHub(() => {
+        ar.get().catch((err: unknown) => (inCallback = err));
+      });
+      await sleep(0);
+      expect(String(inCallback)).toMatch(/^Error: AsyncResult.get\(\): cannot block inside a hub callback/);
+      const waiter = spawn(() => ar.get());
+      await sleep(0);
+      ar.setException(new ExpectedError('stored'));
+      expect(await thrown(() => waiter.get())).toEqual(new ExpectedError('stored')); // woken with the error
+      expect(await thrown(() => ar.get())).toEqual(new ExpectedError('stored')); // ready: at once
+    });
+  });
+
   it('wait() returns the value, at once when set, or when it is set', async () => {
     const { hub } = simHub();
     const { out, say } = logger();
