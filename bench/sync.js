@@ -13,9 +13,25 @@
 import { importDist, parseArgs, measure, emit, progress } from './lib/common.js';
 
 const args = parseArgs(process.argv.slice(2), { contender: 'queue', count: 200000, warmup: 1, runs: 5 });
+const g = await importDist(args.dist);
 
-async function contender(name) {
-  const g = await importDist(args.dist);
+/** Main puts i into one, a partner gets it and puts i + 1 into the other, main gets that: n times. */
+async function pingPong(Kind, n) {
+  const a = new Kind();
+  const b = new Kind();
+  const partner = g.spawn(async () => {
+    for (let i = 0; i < n; i++) await b.put((await a.get()) + 1);
+  });
+  let sum = 0;
+  for (let i = 0; i < n; i++) {
+    await a.put(i);
+    sum += await b.get();
+  }
+  await partner.join();
+  return sum;
+}
+
+function contender(name) {
   /** Each workload does `n` round trips between two greenlets: 2n hand-offs; returns a checksum. */
   const workloads = {
     async sleep0(n) {
@@ -29,34 +45,8 @@ async function contender(name) {
       await g.joinall([g.spawn(w), g.spawn(w)]);
       return turns;
     },
-    async queue(n) {
-      const a = new g.Queue();
-      const b = new g.Queue();
-      const partner = g.spawn(async () => {
-        for (let i = 0; i < n; i++) await b.put((await a.get()) + 1);
-      });
-      let sum = 0;
-      for (let i = 0; i < n; i++) {
-        await a.put(i);
-        sum += await b.get();
-      }
-      await partner.join();
-      return sum;
-    },
-    async channel(n) {
-      const a = new g.Channel();
-      const b = new g.Channel();
-      const partner = g.spawn(async () => {
-        for (let i = 0; i < n; i++) await b.put((await a.get()) + 1);
-      });
-      let sum = 0;
-      for (let i = 0; i < n; i++) {
-        await a.put(i);
-        sum += await b.get();
-      }
-      await partner.join();
-      return sum;
-    },
+    queue: (n) => pingPong(g.Queue, n),
+    channel: (n) => pingPong(g.Channel, n),
     async event(n) {
       const e1 = new g.Event();
       const e2 = new g.Event();

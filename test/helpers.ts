@@ -58,6 +58,25 @@ export class Flag extends Linkable {
   }
 }
 
+/**
+ * What the promise `call()` returns rejects with. Fails the test if `call` throws at once instead (a
+ * blocking call reports every error through its promise) or if the promise resolves.
+ */
+export async function rejected(call: () => Promise<unknown>): Promise<unknown> {
+  let p: Promise<unknown>;
+  try {
+    p = call();
+  } catch (e) {
+    throw new Error(`expected a rejected promise, but the call threw at once: ${String(e)}`);
+  }
+  try {
+    await p;
+  } catch (e) {
+    return e;
+  }
+  throw new Error('expected a rejected promise, got a value');
+}
+
 /** What `fn()` throws (fails the test if it does not). */
 export async function thrown(fn: () => unknown): Promise<unknown> {
   try {

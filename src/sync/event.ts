@@ -8,7 +8,7 @@ import { internName } from '../core/trace.js';
 import { brand } from '../core/errors.js';
 import { rejection, type Hub } from '../core/hub.js';
 import type { Greenlet } from '../core/greenlet.js';
-import { parkOnLinkable, timeoutNs } from './waiting.js';
+import { parkOnLinkable, timeoutNs, type WakeMap } from './waiting.js';
 
 const R_EVENT_WAIT = internName('Event.wait');
 const R_RESULT_GET = internName('AsyncResult.get');
@@ -222,13 +222,9 @@ export class AsyncResult<T = unknown> extends Linkable {
       const ns = timeoutNs(options.timeout);
       const hub = this.hub;
       const g = hub.currentForPark('AsyncResult.get()');
-      if (ns === Infinity) {
-        g.wakeMap = AsyncResult.outcomeOnWake;
-      } else {
-        const seconds = options.timeout ?? null;
-        g.wakeMap = (w, woken) => (woken === false ? rejection(new Timeout(seconds)) : AsyncResult.outcomeOnWake(w));
-      }
-      return parkOnLinkable(hub, g, this, R_RESULT_GET, ns) as Promise<unknown> as Promise<T>;
+      const seconds = options.timeout ?? null; // a timeout's Timeout says how long it waited
+      const onWake: WakeMap = ns === Infinity ? AsyncResult.outcomeOnWake : (w, woken) => (woken === false ? rejection(new Timeout(seconds)) : AsyncResult.outcomeOnWake(w));
+      return parkOnLinkable(hub, g, this, R_RESULT_GET, ns, onWake) as Promise<unknown> as Promise<T>;
     } catch (e) {
       return Promise.reject(e);
     }

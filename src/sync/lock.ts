@@ -151,8 +151,7 @@ export class Semaphore extends Linkable {
       const ns = timeoutNs(options.timeout);
       const hub = this.hub;
       const g = hub.currentForPark(what);
-      g.wakeMap = Semaphore.acquireOnWake;
-      return parkOnLinkable(hub, g, this, reason, ns);
+      return parkOnLinkable(hub, g, this, reason, ns, Semaphore.acquireOnWake);
     } catch (e) {
       return Promise.reject(e);
     }
@@ -192,8 +191,7 @@ export class Semaphore extends Linkable {
       const ns = timeoutNs(timeout);
       const hub = this.hub;
       const g = hub.currentForPark(what);
-      g.wakeMap = Semaphore.countOnWake;
-      return parkOnLinkable(hub, g, this, reason, ns) as unknown as Promise<number>;
+      return parkOnLinkable(hub, g, this, reason, ns, Semaphore.countOnWake) as unknown as Promise<number>;
     } catch (e) {
       return Promise.reject(e);
     }

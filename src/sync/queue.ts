@@ -278,8 +278,7 @@ export class Queue<T = unknown> implements AsyncIterable<Exclude<T, StopIteratio
       const g = hub.currentForPark('Queue.put()');
       const node = this.putters.push({ g, item });
       if (this.getters.size > 0) this.scheduleUnlock();
-      g.wakeMap = putOnWake;
-      return parkOnNode(hub, g, node, ns, R_PUT, this) as Promise<void>;
+      return parkOnNode(hub, g, node, ns, R_PUT, this, putOnWake) as Promise<void>;
     } catch (e) {
       return Promise.reject(e);
     }
@@ -336,8 +335,7 @@ export class Queue<T = unknown> implements AsyncIterable<Exclude<T, StopIteratio
       const g = hub.currentForPark(take ? 'Queue.get()' : 'Queue.peek()');
       const node = this.getters.push({ g, item: undefined });
       if (this.putters.size > 0) this.scheduleUnlock();
-      g.wakeMap = take ? Queue.takeOnWake : Queue.peekOnWake;
-      return parkOnNode(hub, g, node, ns, take ? R_GET : R_PEEK, this) as Promise<T>;
+      return parkOnNode(hub, g, node, ns, take ? R_GET : R_PEEK, this, take ? Queue.takeOnWake : Queue.peekOnWake) as Promise<T>;
     } catch (e) {
       return Promise.reject(e);
     }
@@ -736,8 +734,7 @@ export class Channel<T = unknown> implements AsyncIterable<Exclude<T, StopIterat
       const g = hub.currentForPark('Channel.put()');
       const node = this.putters.push({ g, item });
       if (this.getters.size > 0) this.scheduleUnlock();
-      g.wakeMap = putOnWake;
-      return parkOnNode(hub, g, node, ns, R_CHANNEL_PUT, this) as Promise<void>;
+      return parkOnNode(hub, g, node, ns, R_CHANNEL_PUT, this, putOnWake) as Promise<void>;
     } catch (e) {
       return Promise.reject(e);
     }
@@ -762,8 +759,7 @@ export class Channel<T = unknown> implements AsyncIterable<Exclude<T, StopIterat
       const g = hub.currentForPark('Channel.get()');
       const node = this.getters.push({ g, item: undefined });
       if (this.putters.size > 0) this.scheduleUnlock();
-      g.wakeMap = channelGetOnWake;
-      return parkOnNode(hub, g, node, ns, R_CHANNEL_GET, this) as Promise<T>;
+      return parkOnNode(hub, g, node, ns, R_CHANNEL_GET, this, channelGetOnWake) as Promise<T>;
     } catch (e) {
       return Promise.reject(e);
     }

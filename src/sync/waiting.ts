@@ -23,22 +23,28 @@ export function armTimeout(hub: Hub, g: Greenlet<unknown>, ns: number): void {
   hub.armWaitTimer(g, ns);
 }
 
+/** Turns a wake (true: notified, false: timed out) into the blocking call's result, in the hub. */
+export type WakeMap = Greenlet<unknown>['wakeMap'];
+
 /**
  * Parks the current greenlet `g` as a waiter on `linkable` (woken by its notification pass with true)
- * until notified or `ns` pass (false).
+ * until notified or `ns` pass (false). With `wakeMap`, the call resolves to what it makes of the wake.
  */
-export function parkOnLinkable(hub: Hub, g: Greenlet<unknown>, linkable: Linkable, reason: number, ns: number): Promise<boolean> {
+export function parkOnLinkable(hub: Hub, g: Greenlet<unknown>, linkable: Linkable, reason: number, ns: number, wakeMap: WakeMap = null): Promise<boolean> {
   g.parkNode = linkable.addWaiter(g);
+  g.wakeMap = wakeMap;
   armTimeout(hub, g, ns);
   return hub.park(g, reason, linkable) as Promise<boolean>;
 }
 
 /**
  * Parks `g` with `node` (already pushed on some waiter list) as its park node, so that any wake —
- * notification, timeout, an exception thrown in — takes it off the list.
+ * notification, timeout, an exception thrown in — takes it off the list. `wakeMap` as for
+ * `parkOnLinkable`.
  */
-export function parkOnNode<T>(hub: Hub, g: Greenlet<unknown>, node: ListNode<T>, ns: number, reason: number, target: unknown): Promise<unknown> {
+export function parkOnNode<T>(hub: Hub, g: Greenlet<unknown>, node: ListNode<T>, ns: number, reason: number, target: unknown, wakeMap: WakeMap = null): Promise<unknown> {
   g.parkNode = node as unknown as ListNode<Link>;
+  g.wakeMap = wakeMap;
   armTimeout(hub, g, ns);
   return hub.park(g, reason, target);
 }
