@@ -3,10 +3,14 @@
  * `--name value` / `--name=value` / bare `--flag` is handed to the scenario as an option.
  */
 
+/** A mistake in how geventjs was invoked (exit code 2). */
 export class UsageError extends Error {
-  constructor(message: string) {
+  /** Whether the command's help follows the message (not when the message says all there is to say). */
+  readonly help: boolean;
+  constructor(message: string, options: { help?: boolean } = {}) {
     super(message);
     this.name = 'UsageError';
+    this.help = options.help ?? true;
   }
 }
 

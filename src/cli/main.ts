@@ -126,7 +126,7 @@ async function cmdRun(parsed: ReturnType<typeof parseArgs>): Promise<number> {
   if (fileArg === undefined) throw new UsageError('run needs a file: geventjs run <file>');
   if (parsed.positional.length > 1) throw new UsageError(`unexpected argument ${parsed.positional[1]!}`);
   const file = resolve(fileArg);
-  if (!existsSync(file)) throw new UsageError(`no such file: ${fileArg}`);
+  if (!existsSync(file)) throw new UsageError(`no such file: ${fileArg}`, { help: false });
 
   const json = parsed.flags.get('json') === true;
   let mode: Mode = (process.env.GEVENTJS_MODE || 'sim') as Mode;
@@ -334,7 +334,7 @@ async function command(argv: readonly string[]): Promise<number> {
     }
   } catch (e) {
     if (e instanceof UsageError) {
-      process.stderr.write(`geventjs: ${e.message}\n\n${HELP}\n`);
+      process.stderr.write(e.help ? `geventjs: ${e.message}\n\n${HELP}\n` : `geventjs: ${e.message}\n`);
       return 2;
     }
     process.stderr.write(`geventjs: ${describeError(e)}\n`);

@@ -87,6 +87,34 @@ describe('geventjs run: scenarios', () => {
   });
 });
 
+// A package without "type": "module" (what `npm init` writes): Node loads a .ts file there as CommonJS.
+describe('geventjs run: TypeScript in a CommonJS package', () => {
+  const dir = 'test/fixtures/cli-commonjs';
+
+  it('runs a scenario there, as `tsx file.ts` would (its default export found through __esModule)', async () => {
+    const r = await geventjs('run', `${dir}/scenario.ts`, '--sleepers', '4', '--json');
+    expect(r.code).toBe(0);
+    const result = JSON.parse(r.stdout) as { scenario: string; summary: { elapsed: number } };
+    expect(result.scenario).toBe('commonjs');
+    expect(result.summary).toEqual({ elapsed: 4 });
+  });
+
+  it('explores it too (the workers load it the same way)', async () => {
+    const r = await geventjs('explore', `${dir}/scenario.ts`, '--seeds', '1..4', '--workers', '2', '--json');
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ scenario: 'commonjs', ran: 4, failures: [] });
+  });
+
+  it('a module-level program with top-level await there is a usage error saying what to change', async () => {
+    const r = await geventjs('run', `${dir}/program.ts`);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('program.ts uses top-level await, but it is loaded as CommonJS');
+    expect(r.stderr).toContain('add "type": "module" to that package.json, or rename the file to program.mts');
+    expect(r.stderr).not.toContain('ERR_REQUIRE');
+    expect(r.stdout).not.toContain('this line must not appear');
+  });
+});
+
 describe('geventjs run: failures', () => {
   it('LoopExit: exit 1 with the report of every blocked greenlet and a replay command', async () => {
     const r = await geventjs('run', 'test/fixtures/cli/deadlock.ts', '--seed', '3');
@@ -119,6 +147,8 @@ describe('geventjs run: failures', () => {
     const missing = await geventjs('run', 'no/such/file.ts');
     expect(missing.code).toBe(2);
     expect(missing.stderr).toContain('no such file: no/such/file.ts');
+    expect(missing.stderr).not.toContain('Usage:'); // the message says it all
+    expect((await geventjs('run', 'sim/tutorial.ts', 'extra')).stderr).toContain('Usage:');
     const badSeed = await geventjs('run', 'sim/tutorial.ts', '--seed', 'x');
     expect(badSeed.code).toBe(2);
     expect(badSeed.stderr).toContain('--seed needs a non-negative integer');
