@@ -12,7 +12,9 @@ export default defineConfig({
     vitest: 'src/vitest.ts',
   },
   format: ['esm', 'cjs'],
-  dts: true,
+  // the declarations use Symbol.dispose and Disposable (locks, Timeout, sockets): name their lib, so
+  // a project compiles them without @types/node or lib esnext (a browser project, or `types: []`)
+  dts: { banner: '/// <reference lib="esnext.disposable" />' },
   sourcemap: true,
   clean: true,
   target: 'node20',
