@@ -115,8 +115,12 @@ function replayCommand(file: string, seed: number, mode: Mode, faults: FaultPres
   return seedReplay(relative(process.cwd(), file) || file, seed, faults, options, mode === 'real' ? ['--real'] : []);
 }
 
+/** A run that failed for errors reported as they happened: its message is all there is to say. */
+class ReportedFailures extends Error {}
+
 function describeError(e: unknown): string {
   if (e instanceof LoopExit) return `LoopExit: ${e.message}`;
+  if (e instanceof ReportedFailures) return e.message;
   if (e instanceof Error) return e.stack ?? `${e.name}: ${e.message}`;
   return String(e);
 }
@@ -175,6 +179,14 @@ async function cmdRun(parsed: ReturnType<typeof parseArgs>): Promise<number> {
     else if (h.main !== null) h.main.killNoWait(new Error('interrupted (SIGINT)'));
   };
   process.once('SIGINT', onSigint);
+  // A rejected promise nothing awaited: Node would crash at some tick (in real mode, mid-run) or, as the
+  // CLI exits right after the run, never say a word. Report each one and fail the run, in both modes.
+  let strayRejections = 0;
+  const onRejection = (reason: unknown): void => {
+    strayRejections++;
+    out.warn(`geventjs: unhandled promise rejection (nothing awaited it): ${describeError(reason)}`);
+  };
+  process.on('unhandledRejection', onRejection);
 
   let error: unknown = null;
   let scenario: Scenario | null = null;
@@ -225,6 +237,9 @@ async function cmdRun(parsed: ReturnType<typeof parseArgs>): Promise<number> {
   } finally {
     stopProgress();
     process.removeListener('SIGINT', onSigint);
+    // Node looks for unhandled rejections after a macrotask's microtasks: let it look once more
+    for (let i = 0; i < 2; i++) await new Promise<void>((r) => setImmediate(r));
+    process.removeListener('unhandledRejection', onRejection);
   }
   hub ??= rt.defaultHub;
   const wallMs = runWallMs ?? rt.host.now() - wall0;
@@ -237,7 +252,10 @@ async function cmdRun(parsed: ReturnType<typeof parseArgs>): Promise<number> {
   }
   for (const name of neverRan) out.warn(`geventjs: warning: ${name} was spawned but never ran (main never blocked after spawning it)`);
   if (failures > 0 && error === null) {
-    error = new Error(`${failures} greenlet error${failures === 1 ? '' : 's'} nobody handled (reported above)`);
+    error = new ReportedFailures(`${failures} greenlet error${failures === 1 ? '' : 's'} nobody handled (reported above)`);
+  }
+  if (strayRejections > 0 && error === null) {
+    error = new ReportedFailures(`${strayRejections} unhandled promise rejection${strayRejections === 1 ? '' : 's'} (reported above)`);
   }
   const ok = error === null && !interrupted;
   const replay = replayCommand(file, seed, mode, faults, parsed.options);

@@ -141,6 +141,14 @@ describe('geventjs run: failures', () => {
     expect(r.stderr).toContain('0.500000 Greenlet-1 failed with RangeError');
   });
 
+  it.each([['sim'], ['real']])('a rejected promise nothing awaited is reported and fails the run (%s mode)', async (mode) => {
+    const r = await geventjs('run', 'test/fixtures/cli/stray-rejection.ts', ...(mode === 'real' ? ['--real'] : []));
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain('main went on');
+    expect(r.stderr).toContain('geventjs: unhandled promise rejection (nothing awaited it): RangeError: nobody awaits this');
+    expect(r.stderr).toContain('geventjs: 1 unhandled promise rejection (reported above)\n');
+  });
+
   it('usage errors exit 2', async () => {
     expect((await geventjs()).code).toBe(2);
     expect((await geventjs('run')).code).toBe(2);
