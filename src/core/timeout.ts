@@ -7,12 +7,18 @@ import { Timer, PRIORITY_TIMEOUT } from './timers.js';
 import { rt } from './runtime.js';
 import type { Greenlet } from './greenlet.js';
 
-/** What a Timeout raises: itself (undefined or false), an error instance, or an error class. */
-export type TimeoutException = Error | (new (message?: string) => Error) | false | undefined;
+/** What a Timeout raises: itself (undefined or false), an error instance, or an error class (made with no arguments). */
+export type TimeoutException = Error | (new () => Error) | false | undefined;
 
-function formatSeconds(seconds: number | null | undefined): string {
+/** gevent's `str(timeout)`: the seconds, then what it raises. */
+function describe(seconds: number | null | undefined, exception: unknown): string {
   if (seconds === null || seconds === undefined) return '';
-  return `${seconds} second${seconds === 1 ? '' : 's'}`;
+  const base = `${seconds} second${seconds === 1 ? '' : 's'}`;
+  if (exception === undefined || exception === null) return base;
+  if (exception === false) return `${base} (silent)`;
+  if (typeof exception === 'function') return `${base}: ${(exception as { name?: string }).name || 'anonymous class'}`;
+  if (exception instanceof Error) return exception.message ? `${base}: ${exception.message}` : base;
+  return `${base}: ${String(exception)}`;
 }
 
 /**
@@ -35,16 +41,29 @@ export class Timeout extends Error {
   private hubRef: Hub | null = null;
 
   constructor(seconds: number | null = null, exception?: TimeoutException) {
-    super(formatSeconds(seconds) + (exception instanceof Error && exception.message ? `: ${exception.message}` : ''));
+    super(describe(seconds, exception));
     this.name = 'Timeout';
     if (seconds !== null && seconds !== undefined) toNs(seconds, 'Timeout seconds');
     this.seconds = seconds ?? null;
     this.exception = exception;
   }
 
-  /** Creates and starts a Timeout. */
-  static startNew(seconds: number | null = null, exception?: TimeoutException): Timeout {
-    const t = new Timeout(seconds, exception);
+  /**
+   * Creates and starts a Timeout of this class (a subclass's `startNew` makes that subclass). Given a
+   * Timeout instead of seconds, starts it unless it is pending and returns it, as gevent's does.
+   * @example
+   * const t = Timeout.startNew(0.5);
+   */
+  static startNew<T extends Timeout>(
+    this: new (seconds?: number | null, exception?: TimeoutException) => T,
+    seconds: number | null | T = null,
+    exception?: TimeoutException,
+  ): T {
+    if (seconds instanceof Timeout) {
+      if (!seconds.pending) seconds.start();
+      return seconds;
+    }
+    const t = new this(seconds, exception);
     t.start();
     return t;
   }
@@ -89,11 +108,18 @@ export class Timeout extends Error {
     const g = this.greenlet;
     const hub = this.hubRef;
     if (g === null || hub === null) return;
-    const exc = this.exception;
+    const exc = this.exception as unknown;
     let err: unknown;
-    if (exc === undefined || exc === false) err = this;
-    else if (typeof exc === 'function') err = new exc(this.message);
-    else err = exc;
+    if (typeof exc === 'function') {
+      // an error class is made with no arguments, as Python's throw makes it; a constructor that
+      // throws has its error raised in the greenlet instead (never in the hub)
+      try {
+        err = new (exc as new () => unknown)();
+      } catch (e) {
+        err = e;
+      }
+    } else if (exc instanceof Error) err = exc;
+    else err = this; // undefined, false, or (untyped) a string: the Timeout itself, as gevent
     hub.throwInto(g, err);
   }
 

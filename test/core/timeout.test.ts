@@ -73,7 +73,7 @@ describe('Timeout', () => {
     expect(out).toEqual(['1.5 restarted: true']);
   });
 
-  it('exception variants: an instance is thrown as is, a class is instantiated, false throws the Timeout itself', async () => {
+  it('exception variants: an instance is thrown as is, a class is made with no arguments, false throws the Timeout itself', async () => {
     const { out, say } = logger();
     await run(async () => {
       const err = new ExpectedError('Operation takes way too long');
@@ -87,7 +87,53 @@ describe('Timeout', () => {
       const ec = await thrown(() => sleep(1));
       say(`false: ${ec === c}`);
     }, { mode: 'sim' });
-    expect(out).toEqual(['0.1 instance: true pending=false', '0.2 class: true 0.1 seconds', '0.3 false: true']);
+    // gevent throws the class, and Python makes it with no arguments: an empty message
+    expect(out).toEqual(['0.1 instance: true pending=false', '0.2 class: true ', '0.3 false: true']);
+  });
+
+  it('an exception class whose constructor throws: that error is raised in the greenlet, not in the hub', async () => {
+    const { out, say } = logger();
+    const reported: unknown[] = [];
+    class Picky extends Error {
+      constructor(code: string) {
+        super(code.toUpperCase()); // needs an argument it never gets
+      }
+    }
+    await run(async () => {
+      Timeout.startNew(0.1, Picky as unknown as new () => Error);
+      const e = await thrown(() => sleep(1));
+      say(`${(e as Error).name}`);
+      // a Timeout class itself: made with no seconds, so it is not the one started (gevent: `e is t` is False)
+      const t = Timeout.startNew(0.1, Timeout as unknown as new () => Error);
+      const f = await thrown(() => sleep(1));
+      say(`Timeout: ${f instanceof Timeout} ${f === t} '${(f as Error).message}'`);
+    }, { mode: 'sim', reporter: (err) => reported.push(err) });
+    expect(out).toEqual(['0.1 TypeError', '0.2 Timeout: true false \'\'']);
+    expect(reported).toEqual([]);
+  });
+
+  it('startNew makes the class it is called on, and starts a Timeout it is given unless pending', async () => {
+    class Deadline extends Timeout {}
+    await run(async () => {
+      const d = Deadline.startNew(0.5);
+      expect(d).toBeInstanceOf(Deadline);
+      expect(await thrown(() => sleep(1))).toBe(d);
+      const t = new Timeout(0.25);
+      expect(Timeout.startNew(t)).toBe(t);
+      expect(t.pending).toBe(true);
+      expect(Timeout.startNew(t)).toBe(t); // pending: left as it is
+      expect(await thrown(() => sleep(1))).toBe(t);
+      expect(getHub().now()).toBe(0.75);
+    }, { mode: 'sim' });
+  });
+
+  it("its message is gevent's str(): the seconds, then what it raises", () => {
+    expect(new Timeout(1).message).toBe('1 second');
+    expect(new Timeout(0.5).message).toBe('0.5 seconds');
+    expect(new Timeout(0.5, false).message).toBe('0.5 seconds (silent)');
+    expect(new Timeout(0.5, RangeError).message).toBe('0.5 seconds: RangeError');
+    expect(new Timeout(0.5, new Error('too slow')).message).toBe('0.5 seconds: too slow');
+    expect(new Timeout().message).toBe('');
   });
 
   it('seconds null (or omitted) never fires', async () => {
