@@ -128,6 +128,24 @@ function capture(res: (v: unknown) => void): void {
  */
 export const STAY_PARKED: unique symbol = Symbol('geventjs.stayParked');
 
+/**
+ * Real mode: every timer of a batch was due when the hub looked, whatever microseconds apart their
+ * deadlines were, so they fire by priority first, as libev runs its pending watchers — a `sleep` before
+ * a `Timeout` that expired in the same pass (gevent's Timeout has the lower priority). A stable
+ * partition of `due[0, n)`, which comes in (deadline, priority, sequence) order. (In sim mode a batch
+ * is one instant, where that order already puts priority first.)
+ */
+function orderByPriority(due: (TimerLike | undefined)[], n: number): void {
+  let timeouts: TimerLike[] | null = null;
+  let w = 0;
+  for (let i = 0; i < n; i++) {
+    const t = due[i]!;
+    if (t.gen >= PRIORITY_TIMEOUT * SEQ_SPAN) (timeouts ??= []).push(t);
+    else due[w++] = t;
+  }
+  if (timeouts !== null) for (const t of timeouts) due[w++] = t;
+}
+
 /** A thenable that rejects with `error`: resolving a park with it throws `error` into the greenlet. @internal */
 export function rejection(error: unknown): PromiseLike<never> {
   return {
@@ -999,6 +1017,7 @@ export class Hub {
       t.index = TIMER_DUE;
       due[n++] = t;
     }
+    if (this.mode === 'real' && n > 1) orderByPriority(due, n);
     this.dueCount = n;
     this.dueIndex = 0;
     if (this.perturb && n > 1) {

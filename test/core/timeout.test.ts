@@ -127,6 +127,29 @@ describe('Timeout', () => {
     }, { mode: 'sim' });
   });
 
+  it('real mode: a sleep and a Timeout of the same length — the sleep wins, as in sim mode and gevent', async () => {
+    // their deadlines are microseconds apart in real time, but both are due when the hub looks
+    const out: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      await run(async () => {
+        const t = Timeout.startNew(0.01);
+        try {
+          await sleep(0.01);
+          out.push('sleep');
+        } catch (e) {
+          if (e !== t) throw e;
+          out.push('Timeout');
+        } finally {
+          t.cancel();
+        }
+        const g = spawn(sleep, 0.01);
+        await g.join(0.01); // join's timeout is armed first, the sleep a moment later
+        out.push(g.ready() ? 'joined' : 'join timed out');
+      }, { mode: 'real' });
+    }
+    expect(out).toEqual(['sleep', 'joined', 'sleep', 'joined', 'sleep', 'joined']);
+  });
+
   it("its message is gevent's str(): the seconds, then what it raises", () => {
     expect(new Timeout(1).message).toBe('1 second');
     expect(new Timeout(0.5).message).toBe('0.5 seconds');
