@@ -33,6 +33,7 @@ const R_JOIN = internName('Greenlet.join');
 const R_GET = internName('Greenlet.get');
 /** The "reason" of a greenlet's first switch: it was waiting to start. */
 const R_START = internName('start');
+const R_KILL = internName('Greenlet.kill');
 const NO_ERROR = internName('');
 
 /** Something `kill` can throw: an error instance, or an error class to instantiate. */
@@ -350,8 +351,24 @@ export class Greenlet<T = unknown> extends Linkable implements TimerLike {
    */
   async kill(exception: KillException = GreenletExit, options: KillOptions = {}): Promise<void> {
     if (this.gstate >= GState.Dead) return;
-    this.killNoWait(toError(exception));
-    if (options.block !== false) await this.join(options.timeout);
+    if (options.block === false || this.gstate !== GState.Started) {
+      this.killNoWait(toError(exception)); // (one that never started dies at once)
+    } else {
+      // gevent's kill waits inside the kill callback: the killer resumes right after the throw has run
+      // its course (the greenlet died or blocked again), before anything queued meanwhile
+      await killAndResume(this.hub, [this], () => toError(exception));
+    }
+    if (options.block !== false && this.gstate < GState.Dead) await this.join(options.timeout);
+  }
+
+  /**
+   * @internal killall's first pass, gevent's `__cancel_start`: a greenlet scheduled to start will not
+   * (it dies unstarted when its turn in the kill comes).
+   */
+  cancelStart(): void {
+    if (this.gstate !== GState.Scheduled) return;
+    if (this.parkTarget instanceof Timer) this.hub.cancelTimer(this.parkTarget);
+    this.gstate = GState.New;
   }
 
   /** @internal Kill without waiting. */
@@ -458,7 +475,7 @@ function errorCode(e: unknown): number {
 }
 
 function startGreenlet(g: Greenlet<unknown>): void {
-  if (g.dead || g.hasRun) return;
+  if (!g.started || g.hasRun) return; // (a start cancelled by killall left it unstarted)
   const hub = g.hub;
   if (hub.holdSwitch !== null && hub.holdSwitch(g, startGreenlet, g, false)) return; // its host is paused
   hub.enter(g);
@@ -469,6 +486,52 @@ function startGreenlet(g: Greenlet<unknown>): void {
 
 function throwKill(k: { g: Greenlet<unknown>; exception: Error }): void {
   k.g.deliverKill(k.exception);
+}
+
+/** A blocking kill of `victims`: what its callback works through, and who waits for it. */
+interface KillOrder {
+  readonly victims: readonly Greenlet<unknown>[];
+  readonly exception: () => Error;
+  readonly killer: Greenlet<unknown>;
+  next: number;
+  describe(): string;
+}
+
+/**
+ * gevent's `_kill` / `_killall3` with a waiter: one callback throws into each victim in turn — each
+ * runs until it dies or blocks before the next is thrown into — then switches back to the killer, which
+ * parks meanwhile. Resolves when the killer is back. @internal
+ */
+export function killAndResume(hub: Hub, victims: readonly Greenlet<unknown>[], exception: () => Error): Promise<unknown> {
+  const killer = hub.currentForPark(victims.length === 1 ? 'Greenlet.kill()' : 'killall()');
+  const order: KillOrder = {
+    victims,
+    exception,
+    killer,
+    next: 0,
+    describe: () => (victims.length === 1 ? victims[0]!.name : `${victims.length} greenlets`),
+  };
+  hub.schedule(killStep, order);
+  return hub.park(killer, R_KILL, order);
+}
+
+function killStep(k: KillOrder): void {
+  const hub = k.killer.hub;
+  while (k.next < k.victims.length) {
+    const g = k.victims[k.next++]!;
+    if (g.dead) continue;
+    if (!g.hasRun) {
+      g.killNoWait(k.exception()); // never ran: dies at once
+      continue;
+    }
+    g.deliverKill(k.exception());
+    // it runs now, until it dies or blocks; the next step goes first after that
+    hub.scheduleFront(killStep, k);
+    return;
+  }
+  const w = k.killer;
+  // (a killer thrown into meanwhile — killed, timed out — has stopped waiting for this kill)
+  if (w.parkTarget === k && w.res !== null) hub.wakeWaiter(w, undefined);
 }
 
 function currentGreenletOf(hub: Hub): Greenlet<unknown> | null {

@@ -5,7 +5,8 @@ import { getHub, toNs, type Hub } from './hub.js';
 import type { Linkable } from './linkable.js';
 import { internName } from './trace.js';
 import { GreenletExit } from './errors.js';
-import type { Greenlet, KillException } from './greenlet.js';
+import { killAndResume, type Greenlet, type KillException } from './greenlet.js';
+import { Timeout } from './timeout.js';
 
 const R_WAIT = internName('wait');
 const R_IWAIT = internName('iwait');
@@ -42,7 +43,7 @@ export interface KillallOptions {
   exception?: KillException;
   /** Wait for them to die (default true). */
   block?: boolean;
-  /** With `block`, wait at most this many seconds. */
+  /** With `block`, wait at most this many seconds, then raise `Timeout` (some are still alive). */
   timeout?: number | null;
 }
 
@@ -154,17 +155,29 @@ export async function joinall<G extends Greenlet<unknown>>(greenlets: readonly G
 }
 
 /**
- * Kills greenlets (GreenletExit by default) and, by default, waits for them to die.
+ * Kills greenlets (GreenletExit by default) and, by default, waits for them to die: the exception is
+ * thrown into each in turn, each running until it dies or blocks, then the caller goes on at once if
+ * all died, else waits for the rest — at most `timeout` seconds, then raises `Timeout`.
  * @example
  * await killall(workers, { timeout: 1 });
  */
 export async function killall(greenlets: readonly Greenlet<unknown>[], options: KillallOptions = {}): Promise<void> {
   const exc = options.exception ?? GreenletExit;
+  const make = (): Error => (typeof exc === 'function' ? new exc() : exc);
   const alive = greenlets.filter((g) => !g.dead);
-  for (const g of alive) g.killNoWait(typeof exc === 'function' ? new exc() : exc);
-  if (options.block === false) return;
+  if (alive.length === 0) return;
+  for (const g of alive) g.cancelStart(); // none that has not run yet will run now
+  if (options.block === false) {
+    for (const g of alive) g.killNoWait(make());
+    return;
+  }
+  // as gevent's _killall3: one callback throws into each in turn, then the caller resumes at once
+  await killAndResume(alive[0]!.hub, alive, make);
   const still = alive.filter((g) => !g.dead);
-  if (still.length > 0) await wait(still, { timeout: options.timeout ?? null });
+  if (still.length === 0) return;
+  const timeout = options.timeout ?? null;
+  await wait(still, { timeout });
+  if (still.some((g) => !g.dead)) throw new Timeout(timeout); // gevent raises Timeout when time runs out
 }
 
 /**

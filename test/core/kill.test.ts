@@ -4,8 +4,8 @@
  * (test_killing_dormant). Every test states the order of events and the virtual time of each.
  */
 import { describe, it, expect } from 'vitest';
-import { simHub, logger, ExpectedError } from '../helpers.js';
-import { Greenlet, GreenletExit, spawn, spawnLater, sleep, getcurrent, killall, run } from 'geventjs';
+import { simHub, logger, ExpectedError, thrown } from '../helpers.js';
+import { Greenlet, GreenletExit, Timeout, spawn, spawnLater, sleep, getcurrent, killall, run } from 'geventjs';
 
 /** The state gevent's TestKill.assertKilled checks. */
 function killedState(g: Greenlet<unknown>) {
@@ -328,6 +328,99 @@ describe('killing a greenlet that has not run (TestKill, TestKillAfterStart, Tes
   });
 });
 
+describe('the killer resumes as in gevent: right after the throw has run its course', () => {
+  // gevent's kill and killall wait inside the kill callback (_kill, _killall3): the killer is switched
+  // back as soon as the victim died or blocked, before callbacks queued meanwhile (here: other's sleep(0))
+  it('kill()', async () => {
+    const { out, say } = logger();
+    await run(async () => {
+      const v = spawn(async () => {
+        try {
+          await sleep(10);
+        } finally {
+          say('victim dies');
+        }
+      });
+      const o = spawn(async () => {
+        for (let i = 0; i < 3; i++) {
+          say(`other ${i}`);
+          await sleep(0);
+        }
+      });
+      await sleep(0);
+      say('main kills');
+      await v.kill();
+      say('main: kill returned');
+      await o.join();
+    }, { mode: 'sim' });
+    expect(out).toEqual(['0 other 0', '0 main kills', '0 other 1', '0 victim dies', '0 main: kill returned', '0 other 2']);
+  });
+
+  it('killall(): each victim in turn, then the killer', async () => {
+    const { out, say } = logger();
+    await run(async () => {
+      const victim = (name: string) => async () => {
+        try {
+          await sleep(10);
+        } finally {
+          say(`${name} dies`);
+          await sleep(0); // blocks while dying: the next victim is thrown into meanwhile
+          say(`${name} dead`);
+        }
+      };
+      const vs = [spawn(victim('v1')), spawn(victim('v2'))];
+      const o = spawn(async () => {
+        for (let i = 0; i < 3; i++) {
+          say(`other ${i}`);
+          await sleep(0);
+        }
+      });
+      await sleep(0);
+      await killall(vs);
+      say('main: killall returned');
+      await o.join();
+    }, { mode: 'sim' });
+    expect(out).toEqual([
+      '0 other 0',
+      '0 other 1',
+      '0 v1 dies',
+      '0 v2 dies',
+      '0 other 2', // queued before the kill callback's sleep(0) wakes
+      '0 v1 dead',
+      '0 v2 dead',
+      '0 main: killall returned',
+    ]);
+  });
+
+  it('killall() of a list holding the killer: it dies in its turn, and the victims after it die too', async () => {
+    const { out, say } = logger();
+    await run(async () => {
+      const sleeper = (name: string) => async () => {
+        try {
+          await sleep(10);
+        } finally {
+          say(`${name} dies`);
+        }
+      };
+      const v1 = spawn(sleeper('v1'));
+      const v2 = spawn(sleeper('v2'));
+      const leader = spawn(async () => {
+        try {
+          await killall([v1, getcurrent(), v2]);
+          say('leader: killall returned'); // never: GreenletExit reached it in its turn
+        } finally {
+          say('leader finally');
+        }
+      });
+      await sleep(0);
+      await leader.join();
+      await sleep(1); // (the kill's last step must not wake a greenlet that is dead)
+      say(`dead: ${[v1, leader, v2].map((g) => g.dead).join(',')} leader got ${String(leader.value)}`);
+    }, { mode: 'sim' });
+    expect(out).toEqual(['0 v1 dies', '0 leader finally', '0 v2 dies', '1 dead: true,true,true leader got GreenletExit']);
+  });
+});
+
 describe('killall', () => {
   it('with block: every greenlet gets GreenletExit and killall returns when the last has died', async () => {
     const { out, say } = logger();
@@ -376,7 +469,7 @@ describe('killall', () => {
     ]);
   });
 
-  it('with timeout: returns after timeout seconds even if one greenlet refuses to die', async () => {
+  it('with timeout: raises Timeout after timeout seconds if one greenlet refuses to die (gevent: ":raise Timeout")', async () => {
     const { out, say } = logger();
     await run(async () => {
       const polite = spawn(() => sleep(100));
@@ -389,12 +482,12 @@ describe('killall', () => {
         await sleep(5);
       });
       await sleep(0);
-      await killall([polite, stubborn], { timeout: 0.25 });
-      say(`killall returned polite.dead=${polite.dead} stubborn.dead=${stubborn.dead}`);
+      const e = await thrown(() => killall([polite, stubborn], { timeout: 0.25 }));
+      say(`killall raised ${String(e)} polite.dead=${polite.dead} stubborn.dead=${stubborn.dead}`);
       await stubborn.join();
       say('stubborn done');
     }, { mode: 'sim' });
-    expect(out).toEqual(['0 stubborn ignores GreenletExit', '0.25 killall returned polite.dead=true stubborn.dead=false', '5 stubborn done']);
+    expect(out).toEqual(['0 stubborn ignores GreenletExit', '0.25 killall raised Timeout: 0.25 seconds polite.dead=true stubborn.dead=false', '5 stubborn done']);
   });
 
   it('with exception: raises that error in each; the errors are reported', async () => {
@@ -410,7 +503,8 @@ describe('killall', () => {
       ]);
       expect(hub.now()).toBe(0);
     });
-    expect(reports.map(([, g]) => g)).toEqual(['Greenlet-3', 'Greenlet-1', 'Greenlet-2']);
+    // in list order, as gevent's _killall3 throws into each in turn (the unstarted one dies in its turn)
+    expect(reports.map(([, g]) => g)).toEqual(['Greenlet-1', 'Greenlet-2', 'Greenlet-3']);
   });
 
   it('of nothing, or of greenlets already dead, returns without blocking', async () => {
