@@ -18,6 +18,8 @@ const R_SEM_WAIT = internName('Semaphore.wait');
 const R_RLOCK = internName('RLock.acquire');
 const RESOLVED_TRUE: Promise<boolean> = Promise.resolve(true);
 const RESOLVED_FALSE: Promise<boolean> = Promise.resolve(false);
+/** The largest timeout `Lock.acquire` accepts, in seconds: Python's `threading.TIMEOUT_MAX` on Linux. */
+const TIMEOUT_MAX = 9223372036;
 
 /**
  * Options of `acquire` and `hold`.
@@ -48,6 +50,20 @@ function checkValue(value: number): number {
   }
   if (value < 0) throw new RangeError('semaphore initial value must be >= 0');
   return value;
+}
+
+/**
+ * A failed non-blocking `Lock.acquire`: yields once, then resolves false (gevent's `LockType` calls
+ * `sleep()` there so that spin locks let the holder run). In a hub callback, false at once.
+ */
+function yieldThenFalse(hub: Hub): Promise<boolean> {
+  let slept: Promise<void>;
+  try {
+    slept = hub.sleep(0);
+  } catch {
+    return RESOLVED_FALSE;
+  }
+  return slept.then(() => false);
 }
 
 function makeHeld(release: () => void): Held {
@@ -253,17 +269,53 @@ export class BoundedSemaphore extends Semaphore {
 brand(BoundedSemaphore, 'BoundedSemaphore');
 
 /**
- * A mutex: a `BoundedSemaphore(1)`, which is what gevent's monkey-patched `threading.Lock` is.
- * Releasing an unlocked Lock raises `Error('Semaphore released too many times')` (a RuntimeError in
- * Python, as `threading.Lock` raises).
+ * A mutex: gevent's `gevent.thread.LockType` (what monkey-patched `threading.Lock()` returns), a
+ * `BoundedSemaphore(1)` with `threading.Lock`'s `acquire`. Releasing an unlocked Lock raises
+ * `Error('Semaphore released too many times')` (a RuntimeError in Python, as `threading.Lock` raises).
+ *
+ * `acquire` checks its arguments as `threading.Lock.acquire` does: `timeout: -1` (like null) waits
+ * forever; a timeout with `blocking: false` raises `RangeError("can't specify a timeout for a
+ * non-blocking call")`, another negative timeout `RangeError('timeout value must be strictly
+ * positive')`, one above 9223372036 s (Python's `threading.TIMEOUT_MAX`) `RangeError('timeout value is
+ * too large')` — gevent's ValueError and OverflowError, through the returned promise. A non-blocking
+ * `acquire` that fails yields once (a `sleep(0)`) before resolving false, as gevent does so that spin
+ * locks let the holder run; in a hub callback it resolves false at once.
  * @example
  * const lock = new Lock();
  * { using _ = await lock.hold(); await criticalSection(); }
+ * await lock.acquire({ timeout: -1 }); // waits forever, as threading.Lock
  */
 export class Lock extends BoundedSemaphore {
   /** @param hub the hub it belongs to (default: the current hub) */
   constructor(hub?: Hub) {
     super(1, hub);
+  }
+
+  /**
+   * Takes the lock, waiting for it if needed (gevent's `LockType.acquire(blocking=True, timeout=-1)`).
+   * Resolves true once acquired; false if `blocking` is false and it is held (after one yield), or if
+   * `timeout` seconds passed first.
+   */
+  override acquire(options: AcquireOptions = {}): Promise<boolean> {
+    try {
+      const blocking = options.blocking !== false;
+      const timeout = options.timeout === -1 ? null : options.timeout;
+      if (!blocking && timeout !== null && timeout !== undefined) {
+        throw new RangeError("can't specify a timeout for a non-blocking call");
+      }
+      if (timeout !== null && timeout !== undefined) {
+        if (typeof timeout !== 'number' || Number.isNaN(timeout)) {
+          throw new TypeError(`timeout must be a number, got ${typeof timeout === 'number' ? 'NaN' : typeof timeout}`);
+        }
+        if (timeout < 0) throw new RangeError('timeout value must be strictly positive');
+        if (timeout > TIMEOUT_MAX) throw new RangeError('timeout value is too large');
+      }
+      const acquired = this.acquireWithReason(timeout === options.timeout ? options : { blocking, timeout }, R_ACQUIRE, 'Lock.acquire()');
+      if (blocking || acquired === RESOLVED_TRUE) return acquired;
+      return yieldThenFalse(this.hub);
+    } catch (e) {
+      return Promise.reject(e);
+    }
   }
 
   protected override overReleaseError(): Error {
@@ -335,7 +387,7 @@ brand(DummySemaphore, 'DummySemaphore');
 /**
  * A mutex the same greenlet may acquire again (each `acquire` needs its `release`). Only the owner may
  * release: anyone else gets `Error('cannot release un-acquired lock. Owner: … Current: …')` (gevent's
- * RuntimeError).
+ * RuntimeError; the owner reads `none` when nobody holds it, where gevent prints `None`).
  * @example
  * const lock = new RLock();
  * async function outer() { using _ = await lock.hold(); await inner(); }
@@ -388,7 +440,8 @@ export class RLock {
   release(): void {
     const me = getcurrent();
     if (this.ownerG !== me) {
-      throw new Error(`cannot release un-acquired lock. Owner: ${String(this.ownerG)} Current: ${String(me)}`);
+      const owner = this.ownerG === null ? 'none' : String(this.ownerG);
+      throw new Error(`cannot release un-acquired lock. Owner: ${owner} Current: ${String(me)}`);
     }
     this.depth--;
     if (this.depth === 0) {

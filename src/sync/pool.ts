@@ -108,9 +108,13 @@ export abstract class GroupBase implements Iterable<AnyGreenlet> {
   readonly dying = new Set<AnyGreenlet>();
   /** Set whenever the group is empty. */
   protected readonly emptyEvent: Event;
-  /** The link every member carries: removes it from the group when it dies. */
+  /**
+   * The link every `add` puts on the greenlet (one per call, as gevent's `rawlink(self._discard)`):
+   * removes it from the group when it dies, and gives back what that `add` took.
+   */
   protected readonly onMemberDone = (g: AnyGreenlet): void => {
     this.discardMember(g);
+    this.linkDropped();
   };
 
   constructor() {
@@ -148,10 +152,18 @@ export abstract class GroupBase implements Iterable<AnyGreenlet> {
     return had;
   }
 
-  /** Stops tracking `greenlet` (it keeps running). */
+  /** An `add`'s link went away (it fired, or `discard` removed it): a Pool gives its permit back. */
+  protected linkDropped(): void {}
+
+  /**
+   * Stops tracking `greenlet` (it keeps running). Removes one of the links `add` put on it, as
+   * gevent's `unlink` does: a greenlet added twice still gives its second place back when it dies.
+   */
   discard(greenlet: AnyGreenlet): void {
     this.discardMember(greenlet);
+    const links = greenlet.linkcount();
     greenlet.unlink(this.onMemberDone);
+    if (greenlet.linkcount() < links) this.linkDropped();
   }
 
   /** True if adding a greenlet would block. */
@@ -411,10 +423,16 @@ export class Pool extends GroupBase {
     return this.freeCount() <= 0;
   }
 
-  /** About how many greenlets can still be added without blocking (1 if there is no limit, as in gevent). */
+  /**
+   * About how many greenlets can still be added without blocking (1 if there is no limit, as in
+   * gevent): `size` minus the greenlets tracked — and never more than the permits left, so it agrees
+   * with `full()` and with whether `add` blocks. gevent's `free_count` counts only the greenlets, so
+   * while one greenlet is added twice (each `add` takes a place, as in gevent) it says 1 more than
+   * `add` can take without blocking.
+   */
   freeCount(): number {
     if (this.size === null) return 1;
-    return Math.max(0, this.size - this.greenlets.size);
+    return Math.max(0, Math.min(this.size - this.greenlets.size, (this.semaphore as Semaphore).counter));
   }
 
   /**
@@ -431,6 +449,10 @@ export class Pool extends GroupBase {
   /**
    * Tracks the unstarted `greenlet`, waiting for room first: at most `timeout` seconds, then raises
    * `PoolFull`; with `blocking: false` raises `PoolFull` at once if the pool is full.
+   *
+   * As in gevent, every call takes a place, even for a greenlet already in the pool, and gives it back
+   * when the greenlet dies (or on `discard`, one place per call): adding a greenlet twice holds two
+   * places until it dies, then frees both.
    */
   add(greenlet: AnyGreenlet, options: AcquireOptions = {}): Promise<void> {
     if (this.semaphore.tryAcquire()) {
@@ -486,11 +508,9 @@ export class Pool extends GroupBase {
     return g;
   }
 
-  /** @internal */
-  override discardMember(g: AnyGreenlet): boolean {
-    const had = super.discardMember(g);
-    if (had) this.semaphore.release();
-    return had;
+  /** Each `add` took a permit and put one link on its greenlet: the link gives the permit back. */
+  protected override linkDropped(): void {
+    this.semaphore.release();
   }
 
   /** @internal */

@@ -93,7 +93,10 @@ brand(Full, 'Full');
 export interface QueueGetOptions {
   /** Wait for an item (default true); with false, raise `Empty` at once if there is none. */
   block?: boolean;
-  /** Wait at most this many seconds, then raise `Empty`. */
+  /**
+   * Wait at most this many seconds, then raise `Empty`. 0 or negative is a zero-second wait (gevent
+   * starts a `Timeout` of that length): `Empty` at the same virtual time unless an item comes first.
+   */
   timeout?: number | null;
 }
 
@@ -105,7 +108,10 @@ export interface QueueGetOptions {
 export interface QueuePutOptions {
   /** Wait for room (default true); with false, raise `Full` at once if there is none. */
   block?: boolean;
-  /** Wait at most this many seconds, then raise `Full`. */
+  /**
+   * Wait at most this many seconds, then raise `Full`. 0 or negative is a zero-second wait (as in
+   * gevent): `Full` at the same virtual time unless room comes first. Ignored when there is room.
+   */
   timeout?: number | null;
 }
 
@@ -115,10 +121,6 @@ function checkMaxsize(maxsize: number | null | undefined): number {
     throw new TypeError(`maxsize must be a number or null, got ${typeof maxsize === 'number' ? 'NaN' : typeof maxsize}`);
   }
   return maxsize <= 0 ? -1 : maxsize;
-}
-
-function checkTimeout(block: boolean, timeout: number | null | undefined): void {
-  if (block && typeof timeout === 'number' && timeout < 0) throw new RangeError("'timeout' must be a non-negative number");
 }
 
 function unlockQueue(q: Queue<unknown>): void {
@@ -267,7 +269,6 @@ export class Queue<T = unknown> implements AsyncIterable<Exclude<T, StopIteratio
     try {
       const block = options.block !== false;
       if (this.hasRoom()) {
-        checkTimeout(block, options.timeout);
         this.putItem(item);
         if (this.getters.size > 0) this.scheduleUnlock();
         return RESOLVED;
@@ -327,9 +328,7 @@ export class Queue<T = unknown> implements AsyncIterable<Exclude<T, StopIteratio
 
   private waitForItem(take: boolean, options: QueueGetOptions): Promise<T> {
     try {
-      const block = options.block !== false;
-      checkTimeout(block, options.timeout);
-      if (!block) throw new Empty();
+      if (options.block === false) throw new Empty();
       const ns = timeoutNs(options.timeout);
       const hub = this.hub;
       const g = hub.currentForPark(take ? 'Queue.get()' : 'Queue.peek()');

@@ -319,6 +319,61 @@ describe('BoundedSemaphore and Lock', () => {
   });
 });
 
+describe('Lock: threading.Lock.acquire (gevent.thread.LockType)', () => {
+  it("checks its arguments: no timeout with blocking false, -1 means none, other negatives and huge ones raise", async () => {
+    const { hub } = simHub();
+    await hub.run(async () => {
+      const lock = new Lock();
+      expect(await rejected(() => lock.acquire({ blocking: false, timeout: 1 }))).toEqual(new RangeError("can't specify a timeout for a non-blocking call"));
+      expect(await rejected(() => lock.acquire({ blocking: false, timeout: 0 }))).toEqual(new RangeError("can't specify a timeout for a non-blocking call"));
+      expect(await rejected(() => lock.acquire({ timeout: -2 }))).toEqual(new RangeError('timeout value must be strictly positive'));
+      expect(await rejected(() => lock.acquire({ timeout: 1e10 }))).toEqual(new RangeError('timeout value is too large'));
+      expect(await rejected(() => lock.acquire({ timeout: Number.NaN }))).toBeInstanceOf(TypeError);
+      expect(await rejected(() => lock.hold({ blocking: false, timeout: 1 }))).toBeInstanceOf(RangeError);
+      expect([lock.locked(), getHub().now()]).toEqual([false, 0]); // none of them took it
+      expect(await lock.acquire({ blocking: false, timeout: -1 })).toBe(true); // -1 is "no timeout"
+      lock.release();
+      // Semaphore and BoundedSemaphore are gevent.lock's: they ignore the timeout of a non-blocking call
+      expect([await new Semaphore(0).acquire({ blocking: false, timeout: 1 }), await new BoundedSemaphore(0).acquire({ blocking: false, timeout: 1 })]).toEqual([false, false]);
+    });
+  });
+
+  it('timeout -1 waits forever; a failed non-blocking acquire yields once (so spin locks let others run)', async () => {
+    const { hub } = simHub();
+    const { out, say } = logger();
+    await hub.run(async () => {
+      const lock = new Lock();
+      await lock.acquire();
+      spawn(() => say('other runs'));
+      say(`acquire({ blocking: false }) on a held lock: ${await lock.acquire({ blocking: false })}`);
+      spawn(async () => {
+        await sleep(0.2);
+        say('holder releases');
+        lock.release();
+      });
+      say(`acquire({ timeout: -1 }): ${await lock.acquire({ timeout: -1 })}`);
+      say(`hold({ blocking: false }): ${String(await thrown(() => lock.hold({ blocking: false })))}`);
+      const inCallback: unknown[] = [];
+      inHub(() => {
+        lock.acquire({ blocking: false }).then(
+          (v) => inCallback.push(v),
+          (e: unknown) => inCallback.push(e),
+        );
+      });
+      await sleep(0);
+      say(`in a hub callback: ${String(inCallback)}`);
+    });
+    expect(out).toEqual([
+      '0 other runs',
+      '0 acquire({ blocking: false }) on a held lock: false',
+      '0.2 holder releases',
+      '0.2 acquire({ timeout: -1 }): true',
+      '0.2 hold({ blocking: false }): Timeout',
+      '0.2 in a hub callback: false',
+    ]);
+  });
+});
+
 describe('RLock', () => {
   it('the owner acquires again without blocking; others wait FIFO until the last release', async () => {
     const { hub } = simHub();
@@ -354,7 +409,7 @@ describe('RLock', () => {
     const { hub } = simHub();
     await hub.run(async () => {
       const lock = new RLock();
-      expect(() => lock.release()).toThrow(/^cannot release un-acquired lock\. Owner: null Current: <Greenlet "main"/);
+      expect(() => lock.release()).toThrow(/^cannot release un-acquired lock\. Owner: none Current: <Greenlet "main"/);
       const owner = spawn(async () => {
         await lock.acquire();
         await sleep(10);

@@ -136,6 +136,58 @@ describe('Pool basics (TestCoroutinePool, PoolBasicTests)', () => {
     });
   });
 
+  it('a greenlet added twice holds two places and gives both back when it dies (one link per add, as gevent)', async () => {
+    const { hub } = simHub();
+    const { out, say } = logger();
+    await hub.run(async () => {
+      const pool = new Pool(2);
+      const g = new Greenlet(sleep, 0.1);
+      await pool.add(g);
+      await pool.add(g); // gevent takes a second permit and links a second release
+      // gevent's free_count says 1 here (size - len) while add would block; freeCount() follows the permits
+      say(`added twice: length ${pool.length} free ${pool.freeCount()} full ${pool.full()}`);
+      say(`add(other, { blocking: false }): ${String(await thrown(() => pool.add(new Greenlet(sleep, 1), { blocking: false })))}`);
+      g.start();
+      await pool.join();
+      say(`joined: free ${pool.freeCount()} full ${pool.full()}`);
+      await pool.spawn(sleep, 1);
+      say('spawned 1');
+      await pool.spawn(sleep, 1); // gevent: does not block, both permits came back at 0.1
+      say(`spawned 2: free ${pool.freeCount()} full ${pool.full()}`);
+      await pool.join();
+      say('joined');
+    });
+    expect(out).toEqual([
+      '0 added twice: length 1 free 0 full true',
+      '0 add(other, { blocking: false }): PoolFull',
+      '0.1 joined: free 2 full false',
+      '0.1 spawned 1',
+      '0.1 spawned 2: free 0 full true',
+      '1.1 joined',
+    ]);
+  });
+
+  it('discard of a greenlet added twice gives one place back; its death gives the other', async () => {
+    const { hub } = simHub();
+    const { out, say } = logger();
+    await hub.run(async () => {
+      const pool = new Pool(2);
+      const g = new Greenlet(sleep, 0.5);
+      await pool.add(g);
+      await pool.add(g);
+      pool.discard(g); // gevent: one release, one link removed; the other link stays on g
+      say(`discarded: length ${pool.length} free ${pool.freeCount()}`);
+      g.start();
+      await pool.spawn(sleep, 1);
+      say('spawned 1');
+      await pool.spawn(sleep, 1); // waits for g's remaining link: g dies at 0.5
+      say('spawned 2');
+      await pool.join();
+      say(`joined: free ${pool.freeCount()}`);
+    });
+    expect(out).toEqual(['0 discarded: length 0 free 1', '0 spawned 1', '0.5 spawned 2', '1.5 joined: free 2']);
+  });
+
   it('add on a full pool blocks; an outer Timeout interrupts it (test_add_method)', async () => {
     const { hub } = simHub();
     await hub.run(async () => {

@@ -739,10 +739,48 @@ describe('Queue: construction, iteration', () => {
       }
       expect(() => new Queue(Number.NaN)).toThrow(TypeError);
       expect(() => new Queue('2' as unknown as number)).toThrow(TypeError);
-      expect(await thrown(() => new Queue().put(1, { timeout: -1 }))).toEqual(new RangeError("'timeout' must be a non-negative number"));
-      expect(await thrown(() => new Queue().get({ timeout: -1 }))).toEqual(new RangeError("'timeout' must be a non-negative number"));
       expect(() => new Channel(0)).toThrow(new RangeError('Channels have a maxsize of 1'));
     });
+  });
+
+  it('a negative timeout is a zero-second wait, as in gevent (not CPython queue\'s ValueError)', async () => {
+    const { hub } = simHub();
+    const { out, say } = logger();
+    await hub.run(async () => {
+      const q = new Queue<number>(2);
+      await q.put(1, { timeout: -1 }); // room: in at once, the timeout is not looked at
+      await q.put(2, { timeout: -1 });
+      say(`put twice: qsize ${q.qsize()}`);
+      say(`put into a full queue: ${String(await thrown(() => q.put(3, { timeout: -1 })))}`);
+      say(`get: ${await q.get({ timeout: -1 })}, peek: ${await q.peek({ timeout: -5 })}`);
+      q.getNowait();
+      say(`get from an empty queue: ${String(await thrown(() => q.get({ timeout: -1 })))}`);
+      say(`peek at an empty queue: ${String(await thrown(() => q.peek({ timeout: -1 })))}`);
+      // zero seconds, not "give up at the call": a putter that runs first at the same instant still serves it
+      spawn(() => q.putNowait(4));
+      say(`get with a putter ready to run: ${await q.get({ timeout: -1 })}`);
+      const jq = new JoinableQueue<number>();
+      jq.putNowait(1);
+      say(`JoinableQueue.join(-1): ${await jq.join(-1)}`);
+      const ch = new Channel<number>();
+      say(`Channel: ${String(await thrown(() => ch.get({ timeout: -1 })))} ${String(await thrown(() => ch.put(1, { timeout: -1 })))}`);
+      // NaN and non-numbers stay TypeErrors, through the promise, once the call has to wait
+      const full = new Queue<number>(1, [0]);
+      for (const bad of [Number.NaN, '1' as unknown as number]) {
+        expect(await rejected(() => full.put(1, { timeout: bad }))).toBeInstanceOf(TypeError);
+        expect(await rejected(() => new Queue().get({ timeout: bad }))).toBeInstanceOf(TypeError);
+      }
+    });
+    expect(out).toEqual([
+      '0 put twice: qsize 2',
+      '0 put into a full queue: Full',
+      '0 get: 1, peek: 2',
+      '0 get from an empty queue: Empty',
+      '0 peek at an empty queue: Empty',
+      '0 get with a putter ready to run: 4',
+      '0 JoinableQueue.join(-1): false',
+      '0 Channel: Empty Full',
+    ]);
   });
 
   it('raising maxsize lets a blocked putter in', async () => {
