@@ -401,19 +401,21 @@ export class Greenlet<T = unknown> extends Linkable implements TimerLike {
   // ------------------------------------------------------------------ links
 
   /**
-   * Calls `callback(greenlet)` in the hub when this greenlet finishes, in the order links were added.
-   * A link added to a finished greenlet fires on the next callback pass.
+   * Calls `callback(greenlet)` when this greenlet finishes, in the order links were added. As in
+   * gevent, each call runs in a greenlet of its own, started at once (`getcurrent()` is that greenlet):
+   * the callback may block, and an error in it is reported as that greenlet's, without stopping the
+   * others. A link added to a finished greenlet fires on the next callback pass. (`rawlink` callbacks
+   * run in the hub itself and must not block.)
+   * @example
+   * worker.link((g) => console.log(`${g.name} finished`));
    */
   link(callback: LinkCallback<this>): void {
-    this.rawlink(callback);
+    this.addSpawnedLink(callback, LINK_ALWAYS, false);
   }
 
   /** Like `link`, but only if the greenlet finishes successfully. */
   linkValue(callback: LinkCallback<this>): void {
-    const wrapper = Object.assign((g: this) => {
-      if (g.successful()) callback(g);
-    }, { original: callback });
-    this.rawlink(wrapper);
+    this.addSpawnedLink(callback, LINK_VALUE, false);
   }
 
   /**
@@ -421,11 +423,33 @@ export class Greenlet<T = unknown> extends Linkable implements TimerLike {
    * hub does not report it.
    */
   linkException(callback: LinkCallback<this>): void {
+    this.addSpawnedLink(callback, LINK_EXCEPTION, true);
+  }
+
+  /** @internal `linkException` run in the hub itself (the hub's own bookkeeping: it never blocks). */
+  watchErrors(callback: LinkCallback<this>): void {
+    if (typeof callback !== 'function') throw new TypeError(`Expected callable: ${String(callback)}`);
     const wrapper = Object.assign((g: this) => {
       if (!g.successful()) callback(g);
     }, { original: callback, watchesErrors: true });
     this.errorWatchers++;
     this.rawlink(wrapper);
+  }
+
+  private addSpawnedLink(callback: LinkCallback<this>, when: number, watchesErrors: boolean): void {
+    if (typeof callback !== 'function') throw new TypeError(`Expected callable: ${String(callback)}`);
+    const wrapper = Object.assign((g: this) => {
+      if (when === LINK_ALWAYS || (when === LINK_VALUE) === g.successful()) spawnLink(callback as LinkCallback<Greenlet<unknown>>, g);
+    }, { original: callback, watchesErrors });
+    if (watchesErrors) this.errorWatchers++;
+    this.rawlink(wrapper);
+  }
+
+  /** @internal Starts at once, from a hub callback: gevent's SpawnedLink switches into a new greenlet. */
+  startNow(): void {
+    if (this.gstate !== GState.New) return;
+    this.gstate = GState.Scheduled;
+    startGreenlet(this as Greenlet<unknown>);
   }
 
   /** Removes a link added by `link`, `linkValue` or `linkException`. */
@@ -482,6 +506,17 @@ function startGreenlet(g: Greenlet<unknown>): void {
   hub.starting = g; // lets a second, un-awaited blocking call in the body's first part name the mistake
   g.runBody();
   hub.starting = null;
+}
+
+const LINK_ALWAYS = 0;
+const LINK_VALUE = 1;
+const LINK_EXCEPTION = 2;
+
+/** Runs a `link` callback in a greenlet of its own, started now (called by the hub's notification pass). */
+function spawnLink(callback: LinkCallback<Greenlet<unknown>>, source: Greenlet<unknown>): void {
+  const hub = source.hub;
+  const g = Greenlet.create(callback, [source], hub, hub.nextGreenletId(), `link of ${source.name}`, null);
+  g.startNow();
 }
 
 function throwKill(k: { g: Greenlet<unknown>; exception: Error }): void {

@@ -437,7 +437,7 @@ export class Simulation extends Hub {
     this.placements.set(g, host);
     if (host.kernel !== null) (this.net as MemoryNet).placeGreenlet(g, host.kernel);
     host.greenlet = g;
-    g.linkException(() => this.hostFailed(host, g.exception));
+    g.watchErrors(() => this.hostFailed(host, g.exception));
     g.start();
   }
 

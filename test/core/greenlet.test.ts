@@ -484,6 +484,48 @@ describe('links', () => {
     expect(reports).toEqual([[err, 'Greenlet-1']]);
   });
 
+  it('a link runs in a greenlet of its own, started at once: getcurrent() is it, and it may block (SpawnedLink)', async () => {
+    const { hub, reports } = simHub();
+    const { out, say } = logger();
+    await hub.run(async () => {
+      const main = getcurrent();
+      const worker = spawn(async () => {
+        try {
+          await sleep(10);
+        } finally {
+          say('worker dies');
+        }
+      });
+      const sup = spawn(sleep, 0.1);
+      sup.link(async (g) => {
+        const me = getcurrent();
+        say(`link of ${g.name} in ${me.name}: main? ${me === main} source? ${me === g}`);
+        await worker.kill(); // blocks: gevent runs links in a greenlet, so this is allowed
+        say(`link: worker dead=${worker.dead}`);
+      });
+      sup.link(() => say('second link, after the first blocked'));
+      await worker.join();
+      say('main: worker joined');
+    });
+    expect(out).toEqual([
+      '0.1 link of Greenlet-2 in link of Greenlet-2: main? false source? false',
+      '0.1 second link, after the first blocked', // the notification pass goes on while the first waits
+      '0.1 worker dies',
+      '0.1 link: worker dead=true',
+      '0.1 main: worker joined',
+    ]);
+    expect(reports).toEqual([]);
+  });
+
+  it('link, linkValue and linkException take only functions (TypeError at the call, as gevent)', () => {
+    const hub = new Hub({ mode: 'sim' });
+    const g = Greenlet.create(() => 1, [], hub, 1, 'g', null);
+    for (const fn of ['link', 'linkValue', 'linkException'] as const) {
+      expect(() => g[fn](42 as unknown as () => void)).toThrow(new TypeError('Expected callable: 42'));
+    }
+    expect(g.linkcount()).toBe(0);
+  });
+
   it('an error in one link is reported and the later links still run (test_multiple_listeners_error)', async () => {
     const { hub, reports } = simHub();
     const { out, say } = logger();
@@ -505,10 +547,10 @@ describe('links', () => {
       say('main');
     });
     expect(out).toEqual(['0 listener1', '0 listener2', '0 listener3', '0 listener4', '0.01 main']);
-    // errors raised in hub callbacks are reported without a greenlet
+    // each link runs in a greenlet of its own (gevent's SpawnedLink): its error is that greenlet's
     expect(reports).toEqual([
-      [e1, null],
-      [e3, null],
+      [e1, 'link of Greenlet-1'],
+      [e3, 'link of Greenlet-1'],
     ]);
   });
 

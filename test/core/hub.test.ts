@@ -286,11 +286,11 @@ describe('running a program', () => {
     expect(() => hub.sleep(1)).toThrow(/the hub has finished/);
   });
 
-  it('blocking inside a hub callback (a link) is an error that says so, and is reported', async () => {
+  it('blocking inside a hub callback (a rawlink) is an error that says so, and is reported', async () => {
     const { hub, reports } = simHub();
     await hub.run(async () => {
       const g = spawn(() => 1);
-      g.link(() => {
+      g.rawlink(() => {
         void sleep(1);
       });
       await sleep(0.5);

@@ -5,7 +5,7 @@
  */
 import { describe, it, expect } from 'vitest';
 import { simHub, logger, ExpectedError, thrown } from '../helpers.js';
-import { Greenlet, GreenletExit, Timeout, spawn, spawnLater, sleep, getcurrent, killall, run } from 'geventjs';
+import { Greenlet, GreenletExit, spawn, spawnLater, sleep, getcurrent, killall, run } from 'geventjs';
 
 /** The state gevent's TestKill.assertKilled checks. */
 function killedState(g: Greenlet<unknown>) {
