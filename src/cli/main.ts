@@ -9,7 +9,7 @@
 import { existsSync, writeFileSync, readFileSync } from 'node:fs';
 import { resolve, relative } from 'node:path';
 import { rt } from '../core/runtime.js';
-import { Hub, defaultReporter, type Mode, type Reporter } from '../core/hub.js';
+import { Hub, defaultReporter, type Mode, type Reporter, type NeverRan } from '../core/hub.js';
 import { formatEvent } from '../core/trace.js';
 import { LoopExit } from '../core/errors.js';
 import { isScenario, parseScenarioOptions, runScenario, type Scenario } from '../sim/scenario.js';
@@ -192,6 +192,7 @@ async function cmdRun(parsed: ReturnType<typeof parseArgs>): Promise<number> {
   let scenario: Scenario | null = null;
   let summary: unknown = undefined;
   let neverRan: readonly string[] = [];
+  let neverRanDetails: readonly NeverRan[] = [];
   let options: Record<string, unknown> = {};
   let runWallMs: number | null = null; // a scenario's own run, without loading the file
   try {
@@ -218,6 +219,7 @@ async function cmdRun(parsed: ReturnType<typeof parseArgs>): Promise<number> {
       options = result.options;
       runWallMs = result.wallMs;
       neverRan = result.hub.neverRan;
+      neverRanDetails = result.hub.neverRanDetails;
     } else {
       if (faults !== 'none') throw new UsageError(`--faults needs a scenario, and ${fileArg} is not one (no defineScenario default export)`);
       if (Object.keys(parsed.options).length > 0) {
@@ -226,6 +228,7 @@ async function cmdRun(parsed: ReturnType<typeof parseArgs>): Promise<number> {
       hub = rt.defaultHub;
       if (hub !== null) await hub.endMain();
       neverRan = hub?.neverRan ?? [];
+      neverRanDetails = hub?.neverRanDetails ?? [];
     }
   } catch (e) {
     if (e instanceof UsageError) {
@@ -250,7 +253,15 @@ async function cmdRun(parsed: ReturnType<typeof parseArgs>): Promise<number> {
   if (trace && hub !== null && typeof traceFile === 'string') {
     writeFileSync(traceFile, hub.traceEvents().map(formatEvent).join('\n') + '\n');
   }
-  for (const name of neverRan) out.warn(`geventjs: warning: ${name} was spawned but never ran (main never blocked after spawning it)`);
+  for (const { name, why } of neverRanDetails) {
+    const what =
+      why === 'never started'
+        ? 'was created but never started (start() was not called)'
+        : why === 'start was still due'
+          ? 'was to start later, but main returned first'
+          : 'was spawned but never ran (main never blocked after spawning it)';
+    out.warn(`geventjs: warning: ${name} ${what}`);
+  }
   if (failures > 0 && error === null) {
     error = new ReportedFailures(`${failures} greenlet error${failures === 1 ? '' : 's'} nobody handled (reported above)`);
   }

@@ -196,6 +196,11 @@ export class Greenlet<T = unknown> extends Linkable implements TimerLike {
     return this.gstate === GState.Scheduled || this.gstate === GState.Started;
   }
 
+  /** Scheduled by `startLater` / `spawnLater`, its start not due yet. @internal */
+  get startsLater(): boolean {
+    return this.gstate === GState.Scheduled && this.parkTarget instanceof Timer;
+  }
+
   /** True if its body has begun to run. @internal */
   get hasRun(): boolean {
     return this.gstate === GState.Started || this.gstate === GState.Dead;

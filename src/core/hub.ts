@@ -146,6 +146,16 @@ function orderByPriority(due: (TimerLike | undefined)[], n: number): void {
   if (timeouts !== null) for (const t of timeouts) due[w++] = t;
 }
 
+/**
+ * A greenlet alive but never run when main returned, and why: `start()` was never called; its
+ * `startLater` / `spawnLater` start was still due; or main never blocked after spawning it.
+ * @internal
+ */
+export interface NeverRan {
+  name: string;
+  why: 'never started' | 'start was still due' | 'never switched to';
+}
+
 /** A thenable that rejects with `error`: resolving a park with it throws `error` into the greenlet. @internal */
 export function rejection(error: unknown): PromiseLike<never> {
   return {
@@ -260,6 +270,7 @@ export class Hub {
   private netInstance: unknown = null;
   private readonly closers: (() => void)[] = [];
   private readonly unstarted: string[] = [];
+  private readonly unstartedWhy: NeverRan[] = [];
   private holdKicks = 0;
 
   constructor(options: HubOptions = {}) {
@@ -313,6 +324,11 @@ export class Hub {
   /** Names of the greenlets that were spawned but never got to run before main returned. */
   get neverRan(): readonly string[] {
     return this.unstarted;
+  }
+
+  /** The same, with why each never ran (the CLI warns with it). @internal */
+  get neverRanDetails(): readonly NeverRan[] {
+    return this.unstartedWhy;
   }
 
   /** Whether the hub has finished (its run returned) and can run nothing more. */
@@ -1129,7 +1145,13 @@ export class Hub {
     if (this.state !== State.Running) return;
     this.state = State.ShuttingDown;
     const alive = [...this.greenlets];
-    for (const g of alive) if (!g.hasRun) this.unstarted.push(g.name);
+    for (const g of alive) {
+      if (g.hasRun) continue;
+      this.unstarted.push(g.name);
+      // started: spawned, or due to start later; else never started
+      const why = !g.started ? 'never started' : g.startsLater ? 'start was still due' : 'never switched to';
+      this.unstartedWhy.push({ name: g.name, why });
+    }
     if (alive.length === 0) {
       this.completeRun();
       return;

@@ -130,7 +130,9 @@ describe('geventjs run: failures', () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('main done');
     expect(r.stdout).not.toContain('this line must not appear');
-    expect(r.stderr).toContain('warning: Greenlet-1 was spawned but never ran');
+    expect(r.stderr).toContain('warning: Greenlet-1 was to start later, but main returned first');
+    expect(r.stderr).toContain('warning: Greenlet-2 was created but never started (start() was not called)');
+    expect(r.stderr).toContain('warning: Greenlet-3 was spawned but never ran (main never blocked after spawning it)');
   });
 
   it('an unhandled greenlet error is reported with its virtual time and fails the run; main goes on', async () => {
