@@ -196,6 +196,8 @@ export class MemSocket implements NetSocket {
   private synRetries = 0;
   private synTimer: Timer | null = null;
   private autobound = false;
+  /** `bind` named the port (Linux's SOCK_BINDPORT_LOCK): a listener shut down keeps it. */
+  private portLocked = false;
 
   // receiving
   private readonly window: number;
@@ -230,6 +232,15 @@ export class MemSocket implements NetSocket {
     return this.state === LISTENING;
   }
 
+  /**
+   * Whether the connection is still there: false once it was reset (by the peer, by this side's
+   * close, by a crash or given up on) or both sides have sent their FIN — Linux's TCP_CLOSE, where
+   * getpeername and shutdown raise ENOTCONN.
+   */
+  get connected(): boolean {
+    return this.state === ESTABLISHED && this.peer !== null && !this.reset && !(this.peerFin && this.wrShut);
+  }
+
   /** Connections waiting in the accept queue. @internal */
   get queued(): number {
     return this.queue === null ? 0 : this.queue.length - this.qHead;
@@ -250,6 +261,8 @@ export class MemSocket implements NetSocket {
       port = this.host.ephemeralPort('bind');
     } else if (this.host.ports.has(port)) {
       throw sysError('EADDRINUSE', 'bind', addr, port);
+    } else {
+      this.portLocked = true;
     }
     this.host.ports.set(port, this);
     this.localAddr = addr;
@@ -355,7 +368,11 @@ export class MemSocket implements NetSocket {
 
   shutdown(how: number): void {
     if (how !== 0 && how !== 1 && how !== 2) throw sysError('EINVAL', 'shutdown');
-    if (this.state !== ESTABLISHED && this.state !== CLOSED) throw sysError('ENOTCONN', 'shutdown');
+    if (this.state === LISTENING) {
+      if (how !== 1) this.stopListening(); // Linux: SHUT_WR does nothing to a listener
+      return;
+    }
+    if (!this.connected) throw sysError('ENOTCONN', 'shutdown');
     if (how !== 1) this.rdShut = true;
     if (how !== 0 && !this.wrShut) {
       this.wrShut = true;
@@ -540,6 +557,23 @@ export class MemSocket implements NetSocket {
     this.rcvRead += size;
     this.maybeUpdateWindow();
     return out;
+  }
+
+  /**
+   * `shutdown(SHUT_RD)` of a listener, as Linux's tcp_disconnect: the connections it had not accepted
+   * are reset, SYNs are refused, accept is EINVAL. A port `bind` named stays bound (listen again
+   * there); an ephemeral one is given back (listen again picks another), though getsockname still
+   * shows it, as on Linux.
+   */
+  private stopListening(): void {
+    this.abortQueued();
+    this.backlog = 0;
+    if (this.portLocked) {
+      this.state = BOUND;
+      return;
+    }
+    this.releasePort();
+    this.state = FRESH;
   }
 
   /** A listener closes: the connections it had not accepted are reset. */

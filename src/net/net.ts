@@ -43,6 +43,12 @@ export interface NetSocket {
   readonly net: Net;
   /** Whether the socket is listening. */
   readonly listening: boolean;
+  /**
+   * Whether it has a connection that is not over: false before connecting, and once the connection
+   * was reset or closed by both sides (Linux's TCP_CLOSE, where getpeername and shutdown say ENOTCONN),
+   * though `remoteAddress()` may still name the peer.
+   */
+  readonly connected: boolean;
   /** Records the local address; `port` 0 picks an ephemeral port (memory) or defers to listen/connect (tcp). */
   bind(host: string, port: number): void;
   /** Starts listening. True when listening; false while in progress (wait WRITE, call again). */

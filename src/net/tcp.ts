@@ -133,6 +133,15 @@ export class TcpSocket implements NetSocket {
     return this.state === LISTENING;
   }
 
+  /**
+   * Whether the connection is still there: false once Node has destroyed the socket (a reset, an
+   * error, or both sides ended) — where Linux says ENOTCONN to getpeername and shutdown.
+   */
+  get connected(): boolean {
+    const s = this.sock;
+    return this.state === ESTABLISHED && s !== null && !s.destroyed && !this.failed;
+  }
+
   private get hub(): Hub {
     return this.net.hub;
   }
@@ -168,7 +177,7 @@ export class TcpSocket implements NetSocket {
     const server = nodeNet.createServer({ allowHalfOpen: true, noDelay: true });
     this.server = server;
     server.on('connection', (s: nodeNet.Socket) => {
-      if (this.fdClosed) {
+      if (this.fdClosed || this.server !== server) {
         s.resetAndDestroy();
         return;
       }
@@ -178,12 +187,14 @@ export class TcpSocket implements NetSocket {
       this.wake(READ);
     });
     server.on('listening', () => {
+      if (this.server !== server) return;
       this.state = LISTENING;
       const a = server.address() as nodeNet.AddressInfo;
       this.local = [a.address, a.port];
       this.wake(WRITE);
     });
     server.on('error', (err: Error) => {
+      if (this.server !== server) return;
       this.error = err;
       this.wake(WRITE);
     });
@@ -342,12 +353,37 @@ export class TcpSocket implements NetSocket {
 
   shutdown(how: number): void {
     if (how !== 0 && how !== 1 && how !== 2) throw sysError('EINVAL', 'shutdown');
-    if (this.state !== ESTABLISHED || this.sock === null) throw sysError('ENOTCONN', 'shutdown');
+    if (this.state === LISTENING) {
+      if (how !== 1) this.stopListening(); // Linux: SHUT_WR does nothing to a listener
+      return;
+    }
+    if (!this.connected || this.sock === null) throw sysError('ENOTCONN', 'shutdown');
     if (how !== 1) this.rdShut = true;
     if (how !== 0 && !this.wrShut) {
       this.wrShut = true;
       this.sock.end();
     }
+  }
+
+  /**
+   * `shutdown(SHUT_RD)` of a listener, the nearest Node has to Linux's: the server closes (connects
+   * are refused), the connections not yet accepted are reset, accept is EINVAL, and `listen` may start
+   * again. getsockname still shows the old address, as on Linux; unlike Linux, a port `bind` named is
+   * free for others until then.
+   */
+  private stopListening(): void {
+    const server = this.server;
+    this.server = null;
+    server?.close();
+    for (const child of this.queue) child.resetUnaccepted();
+    this.queue.length = 0;
+    this.state = this.bindHost !== '' || this.bindPort !== 0 ? BOUND : FRESH;
+  }
+
+  /** A connection its listener never handed out: reset it, and release it. */
+  private resetUnaccepted(): void {
+    this.sock?.resetAndDestroy();
+    this.destroy();
   }
 
   close(): boolean {

@@ -86,7 +86,8 @@ export class StreamServer {
   private readonly stopSignal: StopSignal;
   private acceptor: Greenlet<void> | null = null;
   private boundAddress: Address;
-  private isClosed = false;
+  /** gevent's `closed` (`not hasattr(self, 'socket')`): no listening socket yet, or no longer. */
+  private isClosed: boolean;
 
   constructor(listener: Address | Socket, handler?: Handler | null, options: StreamServerOptions = {}) {
     this.hub = getHub();
@@ -95,10 +96,12 @@ export class StreamServer {
       this.socket = listener;
       this.bindAddress = null;
       this.boundAddress = listener.getsockname();
+      this.isClosed = false;
     } else {
       this.bindAddress = checkAddress(listener, 'StreamServer');
       this.socket = null;
       this.boundAddress = [this.bindAddress[0], this.bindAddress[1]];
+      this.isClosed = true;
     }
     this.backlog = options.backlog ?? StreamServer.backlog;
     const spawnOpt = options.spawn ?? 'default';
@@ -139,7 +142,12 @@ export class StreamServer {
     return !this.stopSignal.stopped;
   }
 
-  /** Whether the listening socket has been closed (by `stop` or `close`). */
+  /**
+   * Whether the server has no listening socket, as gevent's `closed`: true before `start` (unless it
+   * was given a socket), after a failed `start`, and after `stop` or `close`.
+   * @example
+   * new StreamServer(['127.0.0.1', 0], handle).closed; // true: nothing listens yet
+   */
   get closed(): boolean {
     return this.isClosed;
   }
@@ -152,7 +160,10 @@ export class StreamServer {
   async start(): Promise<void> {
     if (this.started) return;
     if (this.socket === null || this.socket.closed) {
-      if (this.bindAddress === null) throw new Error('StreamServer.start(): the listening socket was closed');
+      if (this.bindAddress === null) {
+        this.isClosed = true; // gevent's failed start closes the server
+        throw new Error('StreamServer.start(): the listening socket was closed');
+      }
       const s = new Socket();
       try {
         s.setsockopt(SOL_SOCKET, SO_REUSEADDR, 1);
@@ -160,6 +171,7 @@ export class StreamServer {
         await s.listen(this.backlog);
       } catch (e) {
         s.close();
+        this.isClosed = true;
         throw e;
       }
       this.socket = s;
@@ -226,6 +238,17 @@ export class StreamServer {
     }
   }
 
+  /**
+   * @internal The accept loop on `listener` has ended. Unless `close` ended it, it was killed (the hub
+   * kills every greenlet when main returns) or failed: the server stops, so `closed` and `started`
+   * say so and `serveForever` returns.
+   */
+  acceptorEnded(listener: Socket): void {
+    if (this.socket !== listener || this.acceptor === null) return;
+    this.acceptor = null;
+    this.close();
+  }
+
   /** @internal */
   get poolFull(): boolean {
     return this.pool !== null && this.pool.full();
@@ -251,25 +274,38 @@ const FATAL = ['EBADF', 'EINVAL', 'ENOTSOCK'];
 
 async function acceptLoop(server: StreamServer, listener: Socket): Promise<void> {
   let delay = MIN_DELAY;
-  for (;;) {
-    // a full pool pauses accepting: new connections wait in the backlog
-    if (server.poolFull) await server.pool!.waitAvailable();
-    let conn: Socket;
-    let address: Address;
-    try {
-      [conn, address] = await listener.accept();
-      delay = MIN_DELAY;
-    } catch (e) {
-      if (server.closed || listener.closed) return;
-      server.hub.reportError(e, null);
-      if (FATAL.includes(errorCode(e) ?? '')) {
-        server.close();
-        return;
+  try {
+    for (;;) {
+      // a full pool pauses accepting: new connections wait in the backlog
+      if (server.poolFull) await server.pool!.waitAvailable();
+      let conn: Socket;
+      let address: Address;
+      try {
+        [conn, address] = await listener.accept();
+        delay = MIN_DELAY;
+      } catch (e) {
+        if (server.closed || listener.closed) return;
+        // Only the socket's own errors (they carry a `code`) are handled as gevent's accept loop does;
+        // anything else was thrown into this greenlet — GreenletExit from kill() or from the hub
+        // when main returns, or another kill exception — and ends the loop (the server closes).
+        if (!isSocketError(e)) throw e;
+        server.hub.reportError(e, null);
+        if (FATAL.includes(errorCode(e) ?? '')) {
+          server.close();
+          return;
+        }
+        await sleep(delay);
+        delay = Math.min(MAX_DELAY, delay * 2);
+        continue;
       }
-      await sleep(delay);
-      delay = Math.min(MAX_DELAY, delay * 2);
-      continue;
+      await server.dispatch(conn, address);
     }
-    await server.dispatch(conn, address);
+  } finally {
+    server.acceptorEnded(listener);
   }
+}
+
+/** An error of a socket call (a Node-style `code`), not one thrown into the greenlet by a kill. */
+function isSocketError(e: unknown): boolean {
+  return !(e instanceof GreenletExit) && typeof errorCode(e) === 'string';
 }

@@ -50,6 +50,21 @@ const R_SENDALL = internName('socket.sendall');
 
 const EMPTY = new Uint8Array(0);
 
+/**
+ * Linux's boolean socket options (`level:option`): it stores them as 0 or 1 whatever value is set —
+ * SOL_SOCKET's SO_DEBUG, SO_REUSEADDR, SO_DONTROUTE, SO_BROADCAST, SO_KEEPALIVE, SO_OOBINLINE,
+ * SO_REUSEPORT; IPPROTO_TCP's TCP_NODELAY, TCP_CORK.
+ */
+const BOOLEAN_OPTIONS: ReadonlySet<string> = new Set(['1:1', '1:2', '1:5', '1:6', '1:9', '1:10', '1:15', '6:1', '6:3']);
+
+/**
+ * Whether a kernel socket still has its connection: it may know the peer's address after the
+ * connection is over (accept reports it even then, as Linux does).
+ */
+function isConnected(k: NetSocket): boolean {
+  return k.remoteAddress() !== null && k.connected;
+}
+
 let defaultTimeout: number | null = null;
 let adopting: NetSocket | null = null;
 
@@ -100,8 +115,11 @@ function toBytes(data: unknown): Uint8Array {
  * Sim mode and real mode differ where Node does: in real mode `bind` only records the address (Node
  * binds when listening or connecting, so `EADDRINUSE` comes from `listen`, and `getsockname` after
  * `bind` with port 0 says 0 until then), `''` binds 127.0.0.1 rather than every interface, the listen
- * backlog does not limit anything (Node accepts as fast as its loop polls), and the kernel's buffers
- * add to the 64 KiB window before a sender waits.
+ * backlog does not limit anything (Node accepts as fast as its loop polls), the kernel's buffers
+ * add to the 64 KiB window before a sender waits, a listener `shutdown` closes Node's server (so a
+ * port `bind` named is free for others until `listen` runs again, where Linux keeps it), and
+ * `getpeername` says `ENOTCONN` once Node has seen the reset or the close (Linux: as soon as it
+ * arrives).
  * @example
  * const s = socket(AF_INET, SOCK_STREAM);
  * await s.connect(['127.0.0.1', 8080]);
@@ -385,7 +403,11 @@ export class Socket {
 
   /**
    * Shuts down one or both directions: after `SHUT_WR` the peer reads EOF while this side can still
-   * receive (half-close). Like gevent, a greenlet waiting on the shut direction gets `EBADF`.
+   * receive (half-close). Like gevent, a greenlet waiting on the shut direction gets `EBADF`. On a
+   * listening socket, `SHUT_RD` or `SHUT_RDWR` stops listening as on Linux: a greenlet in `accept`
+   * gets `EBADF`, connections not yet accepted are reset, later connects are refused and `accept`
+   * raises `EINVAL` (`listen` may start again); `SHUT_WR` changes nothing there. `ENOTCONN` on a socket
+   * neither connected nor listening, or whose connection is over (reset, or closed by both sides).
    * @example
    * conn.shutdown(SHUT_WR);
    * const rest = await conn.recv(1024); // the peer may still answer
@@ -393,6 +415,8 @@ export class Socket {
   shutdown(how: number): void {
     const k = this.live('shutdown');
     if (how !== SHUT_RD && how !== SHUT_WR && how !== SHUT_RDWR) throw sysError('EINVAL', 'shutdown');
+    // checked before anything happens: a call that throws changes nothing
+    if (!k.listening && !isConnected(k)) throw sysError('ENOTCONN', 'shutdown');
     if (how !== SHUT_WR) this.cancelWait(READ);
     if (how !== SHUT_RD) this.cancelWait(WRITE);
     k.shutdown(how);
@@ -462,18 +486,33 @@ export class Socket {
     return [host, port];
   }
 
-  /** The peer's `[host, port]`; `ENOTCONN` when not connected. */
+  /**
+   * The peer's `[host, port]`; `ENOTCONN` when not connected — also, as on Linux, once the connection
+   * is over: reset (by the peer, or given up on), or closed by both sides.
+   * @example
+   * c.getpeername(); // ['127.0.0.1', 8080]
+   */
   getpeername(): Address {
-    const peer = this.live('getpeername').remoteAddress();
-    if (peer === null) throw sysError('ENOTCONN', 'getpeername');
+    const k = this.live('getpeername');
+    const peer = k.remoteAddress();
+    if (peer === null || !isConnected(k)) throw sysError('ENOTCONN', 'getpeername');
     return [peer[0], peer[1]];
   }
 
-  /** Accepted for compatibility (`SO_REUSEADDR`, `TCP_NODELAY`, …); the value is kept for `getsockopt`. */
+  /**
+   * Accepted for compatibility (`SO_REUSEADDR`, `TCP_NODELAY`, …); the value is kept for `getsockopt`.
+   * A boolean option (`SO_REUSEADDR`, `SO_KEEPALIVE`, `SO_BROADCAST`, `TCP_NODELAY`, …) is stored as
+   * 0 or 1, as Linux does.
+   * @example
+   * s.setsockopt(SOL_SOCKET, SO_REUSEADDR, 5);
+   * s.getsockopt(SOL_SOCKET, SO_REUSEADDR); // 1
+   */
   setsockopt(level: number, option: number, value: number | boolean): void {
     this.live('setsockopt');
     if (typeof level !== 'number' || typeof option !== 'number') throw new TypeError('setsockopt(): level and option must be numbers');
-    (this.options ??= new Map()).set(`${level}:${option}`, Number(value));
+    const key = `${level}:${option}`;
+    const n = Number(value);
+    (this.options ??= new Map()).set(key, BOOLEAN_OPTIONS.has(key) ? (n !== 0 && !Number.isNaN(n) ? 1 : 0) : n);
   }
 
   /** The value set with `setsockopt`, else 0. */
@@ -495,7 +534,7 @@ export class Socket {
   toString(): string {
     if (this.isClosed) return '<socket [closed] family=AF_INET, type=SOCK_STREAM>';
     const [h, p] = this.k.localAddress();
-    const peer = this.k.remoteAddress();
+    const peer = isConnected(this.k) ? this.k.remoteAddress() : null;
     return `<socket fd=${this.k.fd}, family=AF_INET, type=SOCK_STREAM, laddr=('${h}', ${p})` + (peer ? `, raddr=('${peer[0]}', ${peer[1]})>` : '>');
   }
 }

@@ -175,6 +175,117 @@ for (const mode of MODES) {
       });
     });
 
+    it('main returns while the server accepts: GreenletExit ends the accept loop, the server closes, nothing is reported', async () => {
+      // gevent exits cleanly here; the accept loop used to swallow the hub's GreenletExit, report it,
+      // and keep accepting until the hub gave up on it 1 s later
+      const errors: unknown[] = [];
+      const log: string[] = [];
+      let server!: StreamServer;
+      const wall = performance.now();
+      const hub = await run(async () => {
+        server = new StreamServer(['127.0.0.1', 0], echo);
+        await server.start();
+        log.push(`started at ${now()}`);
+        expect(await roundTrip(server.serverPort, 'ping')).toBe('ping');
+        await sleep(0.01);
+        log.push(`main returns at ${now()}`);
+        return getHub();
+      }, { mode, reporter: (e: unknown) => void errors.push(e) });
+      expect(errors).toEqual([]);
+      expect(server.closed).toBe(true);
+      expect(server.started).toBe(false);
+      expect(server.socket!.closed).toBe(true);
+      if (mode === 'sim') {
+        expect(log).toEqual(['started at 0', 'main returns at 0.01']);
+        expect(hub.now()).toBe(0.01); // not 1.01: no greenlet left to abandon
+      } else {
+        expect(performance.now() - wall).toBeLessThan(500);
+      }
+    });
+
+    it('main returns while a full pool pauses accepting: the server closes too', async () => {
+      const errors: unknown[] = [];
+      const log: string[] = [];
+      let server!: StreamServer;
+      const wall = performance.now();
+      const hub = await run(async () => {
+        server = new StreamServer(['127.0.0.1', 0], async (conn) => {
+          log.push(`handler got ${text(await conn.recv(10))} at ${now()}`);
+          try {
+            await conn.recv(10); // until killed
+          } finally {
+            log.push(`handler killed at ${now()}`);
+          }
+        }, { spawn: 1 });
+        await server.start();
+        const c = await createConnection(server.address);
+        await c.sendall('busy');
+        await sleep(0.01); // the acceptor now waits for the pool
+        expect(server.pool!.freeCount()).toBe(0);
+        log.push(`main returns at ${now()}`);
+        return getHub();
+      }, { mode, reporter: (e: unknown) => void errors.push(e) });
+      expect(errors).toEqual([]);
+      expect(server.closed).toBe(true);
+      expect(server.started).toBe(false);
+      expect(server.socket!.closed).toBe(true);
+      if (mode === 'sim') {
+        expect(log).toEqual(['handler got busy at 0', 'main returns at 0.01', 'handler killed at 0.01']);
+        expect(hub.now()).toBe(0.01);
+      } else {
+        expect(log.map((l) => l.split(' at ')[0])).toEqual(['handler got busy', 'main returns', 'handler killed']);
+        expect(performance.now() - wall).toBeLessThan(500);
+      }
+    });
+
+    it('the listening socket closed under a running server: the accept loop ends, the server stops, serveForever returns', async () => {
+      const log: string[] = [];
+      await runIn(async () => {
+        const s = socket();
+        await s.bind(['127.0.0.1', 0]);
+        await s.listen(5);
+        const server = new StreamServer(s, echo);
+        const g = spawn(async () => {
+          await server.serveForever();
+          log.push(`serveForever returned at ${now()}`);
+        });
+        await sleep(0.01);
+        expect(server.started).toBe(true);
+        s.close();
+        log.push(`closed at ${now()}`);
+        await g.join();
+        expect(g.successful()).toBe(true);
+        expect(server.started).toBe(false);
+        expect(server.closed).toBe(true);
+      });
+      if (mode === 'sim') expect(log).toEqual(['closed at 0.01', 'serveForever returned at 0.01']);
+      else expect(log.map((l) => l.split(' at ')[0])).toEqual(['closed', 'serveForever returned']);
+    });
+
+    it('closed is true until start (unless given a socket), and after a failed start, as gevent', async () => {
+      await runIn(async () => {
+        const server = new StreamServer(['127.0.0.1', 0], echo);
+        expect([server.closed, server.started]).toEqual([true, false]);
+        await server.start();
+        expect([server.closed, server.started]).toEqual([false, true]);
+        const taken = new StreamServer(server.address, echo);
+        expect(taken.closed).toBe(true);
+        await expect(taken.start()).rejects.toMatchObject({ code: 'EADDRINUSE' });
+        expect([taken.closed, taken.started]).toEqual([true, false]);
+        await server.stop();
+        expect([server.closed, server.started]).toEqual([true, false]);
+
+        const s = socket();
+        await s.bind(['127.0.0.1', 0]);
+        await s.listen(5);
+        const given = new StreamServer(s, echo);
+        expect([given.closed, given.started]).toEqual([false, false]); // it has its socket
+        s.close();
+        await expect(given.start()).rejects.toThrow(/closed/);
+        expect([given.closed, given.started]).toEqual([true, false]);
+      });
+    });
+
     it('takes a listening socket; a subclass may override handle; a stopped server restarts', async () => {
       await runIn(async () => {
         const s = socket();

@@ -21,6 +21,8 @@ import {
   SOCK_STREAM,
   SOL_SOCKET,
   SO_REUSEADDR,
+  IPPROTO_TCP,
+  TCP_NODELAY,
   SHUT_RD,
   SHUT_WR,
   SHUT_RDWR,
@@ -431,6 +433,100 @@ for (const mode of MODES) {
       });
     });
 
+    it('setsockopt stores boolean options as 0 or 1, as Linux: getsockopt after SO_REUSEADDR 5 is 1', async () => {
+      await runIn(async () => {
+        const s = socket();
+        s.setsockopt(SOL_SOCKET, SO_REUSEADDR, 5);
+        expect(s.getsockopt(SOL_SOCKET, SO_REUSEADDR)).toBe(1);
+        s.setsockopt(SOL_SOCKET, SO_REUSEADDR, -3);
+        expect(s.getsockopt(SOL_SOCKET, SO_REUSEADDR)).toBe(1);
+        s.setsockopt(SOL_SOCKET, SO_REUSEADDR, 0);
+        expect(s.getsockopt(SOL_SOCKET, SO_REUSEADDR)).toBe(0);
+        s.setsockopt(SOL_SOCKET, SO_REUSEADDR, true);
+        expect(s.getsockopt(SOL_SOCKET, SO_REUSEADDR)).toBe(1);
+        s.setsockopt(IPPROTO_TCP, TCP_NODELAY, 7);
+        expect(s.getsockopt(IPPROTO_TCP, TCP_NODELAY)).toBe(1);
+        const SO_KEEPALIVE = 9;
+        const SO_BROADCAST = 6;
+        s.setsockopt(SOL_SOCKET, SO_KEEPALIVE, 2);
+        s.setsockopt(SOL_SOCKET, SO_BROADCAST, 255);
+        expect([s.getsockopt(SOL_SOCKET, SO_KEEPALIVE), s.getsockopt(SOL_SOCKET, SO_BROADCAST)]).toEqual([1, 1]);
+      });
+    });
+
+    it('shutdown(SHUT_RDWR) of a listening socket stops listening, as Linux: accept waiter EBADF, queued connection reset, then EINVAL and ECONNREFUSED', async () => {
+      const log: string[] = [];
+      await runQuiet(async () => {
+        const [srv, port] = await listener();
+        const waiter = spawn(async () => srv.accept());
+        await sleep(0);
+        expect(srv.shutdown(SHUT_RDWR)).toBeUndefined();
+        log.push(`shut down at ${now()}`);
+        await waiter.join();
+        expect(waiter.exception).toMatchObject({ code: 'EBADF', message: 'File descriptor was closed in another greenlet' });
+        log.push(`accept waiter got EBADF at ${now()}`);
+        await expect(srv.accept()).rejects.toMatchObject({ code: 'EINVAL' });
+        await expect(socket().connect(['127.0.0.1', port])).rejects.toMatchObject({ code: 'ECONNREFUSED' });
+        log.push(`refused at ${now()}`);
+        expect(srv.getsockname()).toEqual(['127.0.0.1', port]); // as on Linux, it still says the old port
+
+        // listening again (a new ephemeral port), a connection waiting in the backlog is reset by the next shutdown
+        await srv.listen(5);
+        const port2 = srv.getsockname()[1];
+        const queued = socket();
+        await queued.connect(['127.0.0.1', port2]);
+        await sleep(0.01); // real mode: Node has taken it from the kernel's queue
+        srv.shutdown(SHUT_RD);
+        await expect(queued.recv(10)).rejects.toMatchObject({ code: 'ECONNRESET' });
+        log.push(`queued connection reset at ${now()}`);
+        await expect(srv.accept()).rejects.toMatchObject({ code: 'EINVAL' });
+      });
+      if (mode === 'sim') {
+        expect(log).toEqual(['shut down at 0', 'accept waiter got EBADF at 0', 'refused at 0', 'queued connection reset at 0.01']);
+      } else {
+        expect(log.map((l) => l.split(' at ')[0])).toEqual(['shut down', 'accept waiter got EBADF', 'refused', 'queued connection reset']);
+      }
+    });
+
+    it('shutdown(SHUT_WR) of a listening socket changes nothing, as Linux; an unconnected socket is ENOTCONN with no side effect', async () => {
+      await runQuiet(async () => {
+        const [srv, port] = await listener();
+        const waiter = spawn(async () => srv.accept());
+        await sleep(0);
+        srv.shutdown(SHUT_WR);
+        const c = socket();
+        await c.connect(['127.0.0.1', port]);
+        const [conn, addr] = await waiter.get();
+        expect(addr).toEqual(c.getsockname());
+        conn.close();
+
+        // a connecting socket: ENOTCONN, and its connect goes on undisturbed
+        const [srv2, port2] = await listener();
+        const c2 = socket();
+        const connecting = spawn(async () => c2.connect(['127.0.0.1', port2]));
+        await sleep(0);
+        expect(() => c2.shutdown(SHUT_RDWR)).toThrow(expect.objectContaining({ code: 'ENOTCONN' }));
+        await connecting.get();
+        const [conn2] = await srv2.accept();
+        expect(conn2.getpeername()).toEqual(c2.getsockname());
+      });
+    });
+
+    it('getpeername after the peer reset the connection is ENOTCONN, as Linux; so is shutdown; repr drops raddr', async () => {
+      await runIn(async () => {
+        const { client, conn, port } = await pair();
+        expect(client.getpeername()).toEqual(['127.0.0.1', port]);
+        await client.sendall('abc');
+        expect(text(await conn.recv(1))).toBe('a');
+        conn.close(); // unread 'bc': a reset
+        await expect(client.recv(10)).rejects.toMatchObject({ code: 'ECONNRESET' });
+        expect(() => client.getpeername()).toThrow(expect.objectContaining({ code: 'ENOTCONN', syscall: 'getpeername' }));
+        expect(() => client.shutdown(SHUT_WR)).toThrow(expect.objectContaining({ code: 'ENOTCONN' }));
+        expect(String(client)).not.toMatch(/raddr/);
+        expect(client.getsockname()[0]).toBe('127.0.0.1');
+      });
+    });
+
     it('`using` closes the socket at the end of the block', async () => {
       await runIn(async () => {
         const [srv, port] = await listener();
@@ -474,6 +570,56 @@ describe('sim mode only', () => {
     expect(msg).toMatch(/main waiting on socket\.accept \(fd 3, 127\.0\.0\.1:\d+\) since 0\.000s/);
     expect(msg).toMatch(/Greenlet-\d+ waiting on socket\.recv \(fd 4, 127\.0\.0\.1:\d+ -> 127\.0\.0\.1:\d+\) since 0\.000s/);
     expect((err as LoopExit).blocked.map((b) => b.waitingOn.split(' ')[0])).toEqual(['socket.accept', 'socket.recv']);
+  });
+
+  it('getpeername is ENOTCONN as soon as the reset arrives (before recv reports it) and once both sides closed', async () => {
+    const log: string[] = [];
+    await run(async () => {
+      const { client, conn } = await pair();
+      await client.sendall('abc');
+      await conn.recv(1);
+      conn.close();
+      log.push(`peer before the reset arrives: ${client.getpeername()[0]} at ${now()}`);
+      await sleep(0);
+      expect(() => client.getpeername()).toThrow(expect.objectContaining({ code: 'ENOTCONN' }));
+      log.push(`ENOTCONN at ${now()}`);
+      await expect(client.recv(10)).rejects.toMatchObject({ code: 'ECONNRESET' });
+
+      // a clean close: this side shuts down first (FIN_WAIT), the peer answers with its FIN
+      const p = await pair();
+      p.client.shutdown(SHUT_WR);
+      expect((await p.conn.recv(10)).length).toBe(0);
+      expect(p.conn.getpeername()).toEqual(p.client.getsockname()); // CLOSE_WAIT: still connected
+      p.conn.close();
+      expect((await p.client.recv(10)).length).toBe(0);
+      expect(() => p.client.getpeername()).toThrow(expect.objectContaining({ code: 'ENOTCONN' }));
+      log.push(`both closed, ENOTCONN at ${now()}`);
+    }, { mode: 'sim' });
+    expect(log).toEqual(['peer before the reset arrives: 127.0.0.1 at 0', 'ENOTCONN at 0', 'both closed, ENOTCONN at 0']);
+  });
+
+  it('a listener shut down keeps a port bind named (EADDRINUSE for others, listen again there) and frees an ephemeral one, as Linux', async () => {
+    await run(async () => {
+      const port = await freePort();
+      const named = socket();
+      await named.bind(['127.0.0.1', port]);
+      await named.listen(5);
+      named.shutdown(SHUT_RDWR);
+      await expect(socket().bind(['127.0.0.1', port])).rejects.toMatchObject({ code: 'EADDRINUSE' });
+      await named.listen(5);
+      expect(named.getsockname()).toEqual(['127.0.0.1', port]);
+      const c = socket();
+      await c.connect(['127.0.0.1', port]);
+      expect((await named.accept())[1]).toEqual(c.getsockname());
+
+      const [eph, ephPort] = await listener();
+      eph.shutdown(SHUT_RD);
+      expect(eph.getsockname()).toEqual(['127.0.0.1', ephPort]);
+      const other = socket();
+      await other.bind(['127.0.0.1', ephPort]); // free again
+      await eph.listen(5);
+      expect(eph.getsockname()[1]).not.toBe(ephPort);
+    }, { mode: 'sim' });
   });
 
   it('everything happens at virtual time 0 on loopback, in a fixed order', async () => {
