@@ -394,7 +394,8 @@ export class Socket {
         off += n;
         continue;
       }
-      if (this.timeoutNs === 0) throw sysError('EAGAIN', 'send');
+      // non-blocking: gevent's sendall says 'timed out' once it sent part, EAGAIN if it sent nothing
+      if (this.timeoutNs === 0) throw off > 0 ? timeoutError('send') : sysError('EAGAIN', 'send');
       const ns = end === Infinity ? Infinity : toNs(end - hub.now());
       if (ns === 0 || !(await this.wait(k, WRITE, R_SENDALL, 'socket.sendall()', ns))) throw timeoutError('send');
       if (this.isClosed) throw sysError('EBADF', 'send');

@@ -357,6 +357,16 @@ for (const mode of MODES) {
       });
     });
 
+    it("setblocking(false): sendall that sends part says 'timed out' as gevent's; nothing sent is EAGAIN", async () => {
+      await runIn(async () => {
+        const { client } = await pair(); // the server side never reads
+        client.setblocking(false);
+        const big = new Uint8Array(8 * 1024 * 1024);
+        await expect(client.sendall(big)).rejects.toMatchObject({ code: 'ETIMEDOUT', message: 'timed out' });
+        await expect(client.sendall(big)).rejects.toMatchObject({ code: 'EAGAIN' }); // the window is full now
+      });
+    });
+
     it('setdefaulttimeout applies to new sockets, and createConnection takes a timeout', async () => {
       await runIn(async () => {
         const [srv, port] = await listener();
