@@ -622,6 +622,18 @@ export class MemSocket implements NetSocket {
           return;
         }
         const data = seg.data!;
+        if (this.rdShut && this.wrShut && data.length > 0) {
+          // Linux: data for a socket shut down both ways (its FIN sent, reading shut) is answered with
+          // a reset; what it had not read is dropped and its next recv says ECONNRESET
+          this.reset = true;
+          this.error = 'ECONNRESET';
+          this.rcv.clear();
+          this.net.reply(seg, RST);
+          this.net.discardWire(this);
+          this.notify(READ);
+          this.notify(WRITE);
+          return;
+        }
         this.rcvNxt += data.length;
         if (this.rcvNxt > this.rcvAdv) throw new Error(`geventjs net: ${seg.toString()} overflows the receive window of fd ${this.fd}`);
         this.rcv.push(data);

@@ -284,6 +284,16 @@ export class TcpSocket implements NetSocket {
       hub.now();
       this.net.stats.segments++;
       hub.trace.record(K_DELIVER, hub.clock, -1, this.fd, data.length, hub.trace.keepsAll ? data : undefined);
+      if (this.rdShut && this.wrShut) {
+        // as Linux answers data for a socket shut down both ways (Node cannot shut reading down in
+        // the kernel, so the reset is sent here): the peer gets a reset, our next recv ECONNRESET
+        this.rcv.clear();
+        this.error = sysError('ECONNRESET', 'read');
+        s.resetAndDestroy();
+        this.wake(READ);
+        this.wake(WRITE);
+        return;
+      }
       this.rcv.push(data);
       if (this.rcv.size >= this.net.window && !this.paused) {
         this.paused = true;

@@ -464,6 +464,19 @@ for (const mode of MODES) {
       });
     });
 
+    it('data for a socket shut down both ways is answered with a reset, as Linux: its recv says ECONNRESET', async () => {
+      await runIn(async () => {
+        const { client, conn } = await pair();
+        client.shutdown(SHUT_RDWR);
+        expect((await conn.recv(10)).length).toBe(0); // the FIN
+        expect(await conn.send('late')).toBe(4); // the peer may still send: it only saw a FIN
+        await sleep(0.01); // (until it arrives, a recv shut for reading returns EOF at once)
+        await expect(client.recv(10)).rejects.toMatchObject({ code: 'ECONNRESET' });
+        // the peer got the reset after the FIN: Linux says EPIPE (real mode: Node says so a loop turn later)
+        if (mode === 'sim') await expect(conn.send('again')).rejects.toMatchObject({ code: 'EPIPE' });
+      });
+    });
+
     it('shutdown(SHUT_RDWR) of a listening socket stops listening, as Linux: accept waiter EBADF, queued connection reset, then EINVAL and ECONNREFUSED', async () => {
       const log: string[] = [];
       await runQuiet(async () => {
