@@ -543,7 +543,15 @@ interface KillOrder {
  * parks meanwhile. Resolves when the killer is back. @internal
  */
 export function killAndResume(hub: Hub, victims: readonly Greenlet<unknown>[], exception: () => Error): Promise<unknown> {
-  const killer = hub.currentForPark(victims.length === 1 ? 'Greenlet.kill()' : 'killall()');
+  let killer: Greenlet<unknown>;
+  try {
+    killer = hub.currentForPark(victims.length === 1 ? 'Greenlet.kill()' : 'killall()');
+  } catch (e) {
+    // nobody can wait here (a hub callback): the kills still go out, as gevent's callback would
+    for (const g of victims) g.killNoWait(exception());
+    return Promise.reject(e);
+  }
+  for (const g of victims) g.cancelStart(); // none that has not run yet will run now (gevent's first pass)
   const order: KillOrder = {
     victims,
     exception,

@@ -506,7 +506,7 @@ export class Hub {
           `${what}: ${s.name} is already blocked in ${nameOf(s.parkReason)}: a blocking call was not awaited (every blocking geventjs call returns a Promise)`,
         );
       }
-      throw new Error(`${what}: cannot block inside a hub callback (a link or a timer callback)`);
+      throw new Error(`${what}: cannot block inside a hub callback (a rawlink or a timer callback)`);
     }
     if (this.implicitMain && this.main !== null && this.main.res === null) return this.main;
     if (this.state === State.Closed) throw new Error(`${what}: the hub has finished`);

@@ -166,7 +166,6 @@ export async function killall(greenlets: readonly Greenlet<unknown>[], options: 
   const make = (): Error => (typeof exc === 'function' ? new exc() : exc);
   const alive = greenlets.filter((g) => !g.dead);
   if (alive.length === 0) return;
-  for (const g of alive) g.cancelStart(); // none that has not run yet will run now
   if (options.block === false) {
     for (const g of alive) g.killNoWait(make());
     return;

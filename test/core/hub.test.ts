@@ -296,7 +296,7 @@ describe('running a program', () => {
       await sleep(0.5);
     });
     expect(reports.map(([e, g]) => [(e as Error).message, g])).toEqual([
-      ['sleep(): cannot block inside a hub callback (a link or a timer callback)', null],
+      ['sleep(): cannot block inside a hub callback (a rawlink or a timer callback)', null],
     ]);
   });
 });

@@ -392,6 +392,36 @@ describe('the killer resumes as in gevent: right after the throw has run its cou
     ]);
   });
 
+  it('from a hub callback (a rawlink) nobody can wait, but the kills still go out; the call rejects', async () => {
+    const { out, say } = logger();
+    await run(async () => {
+      const sleeper = (name: string) => async () => {
+        try {
+          await sleep(10);
+        } finally {
+          say(`${name} dies`);
+        }
+      };
+      const a = spawn(sleeper('a'));
+      const b = spawn(sleeper('b'));
+      const c = spawnLater(1, sleeper('c'));
+      const trigger = spawn(sleep, 0.5);
+      trigger.rawlink(() => {
+        a.kill().catch((e: unknown) => say(`kill: ${(e as Error).message}`));
+        killall([b, c]).catch((e: unknown) => say(`killall: ${(e as Error).message}`));
+      });
+      await sleep(2);
+      say(`dead: ${[a, b, c].map((g) => g.dead).join(',')}`);
+    }, { mode: 'sim' });
+    expect(out).toEqual([
+      '0.5 kill: Greenlet.kill(): cannot block inside a hub callback (a rawlink or a timer callback)',
+      '0.5 killall: killall(): cannot block inside a hub callback (a rawlink or a timer callback)',
+      '0.5 a dies',
+      '0.5 b dies',
+      '2 dead: true,true,true',
+    ]);
+  });
+
   it('killall() of a list holding the killer: it dies in its turn, and the victims after it die too', async () => {
     const { out, say } = logger();
     await run(async () => {

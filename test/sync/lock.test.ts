@@ -270,8 +270,8 @@ describe('Semaphore: errors come back through the promise', () => {
       });
       await sleep(0);
       expect(inCallback.map(String)).toEqual([
-        'Error: Semaphore.acquire(): cannot block inside a hub callback (a link or a timer callback)',
-        'Error: Semaphore.wait(): cannot block inside a hub callback (a link or a timer callback)',
+        'Error: Semaphore.acquire(): cannot block inside a hub callback (a rawlink or a timer callback)',
+        'Error: Semaphore.wait(): cannot block inside a hub callback (a rawlink or a timer callback)',
         expect.stringMatching(/^Error: \w+\.acquire\(\): cannot block inside a hub callback/),
       ]);
     });

@@ -563,10 +563,10 @@ describe('Queue and Channel: errors come back through the promise', () => {
       });
       await sleep(0);
       expect(inCallback.map(String)).toEqual([
-        'Error: Queue.get(): cannot block inside a hub callback (a link or a timer callback)',
-        'Error: Queue.peek(): cannot block inside a hub callback (a link or a timer callback)',
-        'Error: Channel.get(): cannot block inside a hub callback (a link or a timer callback)',
-        'Error: Channel.put(): cannot block inside a hub callback (a link or a timer callback)',
+        'Error: Queue.get(): cannot block inside a hub callback (a rawlink or a timer callback)',
+        'Error: Queue.peek(): cannot block inside a hub callback (a rawlink or a timer callback)',
+        'Error: Channel.get(): cannot block inside a hub callback (a rawlink or a timer callback)',
+        'Error: Channel.put(): cannot block inside a hub callback (a rawlink or a timer callback)',
       ]);
     });
   });
