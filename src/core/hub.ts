@@ -269,8 +269,7 @@ export class Hub {
   private shutdownTimer: Timer | null = null;
   private netInstance: unknown = null;
   private readonly closers: (() => void)[] = [];
-  private readonly unstarted: string[] = [];
-  private readonly unstartedWhy: NeverRan[] = [];
+  private readonly unstarted: NeverRan[] = [];
   private holdKicks = 0;
 
   constructor(options: HubOptions = {}) {
@@ -323,12 +322,12 @@ export class Hub {
 
   /** Names of the greenlets that were spawned but never got to run before main returned. */
   get neverRan(): readonly string[] {
-    return this.unstarted;
+    return this.unstarted.map((u) => u.name);
   }
 
   /** The same, with why each never ran (the CLI warns with it). @internal */
   get neverRanDetails(): readonly NeverRan[] {
-    return this.unstartedWhy;
+    return this.unstarted;
   }
 
   /** Whether the hub has finished (its run returned) and can run nothing more. */
@@ -1147,10 +1146,9 @@ export class Hub {
     const alive = [...this.greenlets];
     for (const g of alive) {
       if (g.hasRun) continue;
-      this.unstarted.push(g.name);
       // started: spawned, or due to start later; else never started
       const why = !g.started ? 'never started' : g.startsLater ? 'start was still due' : 'never switched to';
-      this.unstartedWhy.push({ name: g.name, why });
+      this.unstarted.push({ name: g.name, why });
     }
     if (alive.length === 0) {
       this.completeRun();
