@@ -60,11 +60,13 @@ function wantedCount(count: number | null | undefined, n: number): number {
  * @example
  * const done = await wait([g1, g2, ev], { count: 1 }); // the first to be ready
  */
-export async function wait<T extends Linkable>(objects?: readonly T[] | null, options: WaitOptions = {}): Promise<T[]> {
+export function wait<T extends Linkable>(objects: readonly T[], options?: WaitOptions): Promise<T[]>;
+export function wait(objects?: null, options?: WaitOptions): Promise<[] | null>;
+export async function wait<T extends Linkable>(objects?: readonly T[] | null, options: WaitOptions = {}): Promise<T[] | null> {
   const hub = getHub();
   if (objects === undefined || objects === null) {
     const drained = await hub.waitDrained(options.timeout);
-    return drained ? [] : (null as unknown as T[]);
+    return drained ? [] : null;
   }
   const want = wantedCount(options.count, objects.length);
   const done: T[] = [];
