@@ -162,7 +162,12 @@ async function cmdRun(parsed: ReturnType<typeof parseArgs>): Promise<number> {
     failures++;
     defaultReporter(error, greenlet, hub);
   };
-  rt.defaultHubFactory = () => new Hub({ mode, seed, trace, reporter });
+  // a plain program's run starts when its code first uses the hub, not while tsx loads the file
+  let programWall0: number | null = null;
+  rt.defaultHubFactory = () => {
+    programWall0 ??= rt.host.now();
+    return new Hub({ mode, seed, trace, reporter });
+  };
 
   out.info(`geventjs: ${relative(process.cwd(), file) || file} — mode ${mode}, seed ${seed}`);
   const wall0 = rt.host.now();
@@ -175,8 +180,14 @@ async function cmdRun(parsed: ReturnType<typeof parseArgs>): Promise<number> {
     const h = hub ?? rt.defaultHub;
     if (h === null || h.closed) process.exit(130);
     out.warn('\ngeventjs: interrupted, killing greenlets (Ctrl-C again to quit at once)');
-    if (h.implicitMain) void h.endMain();
-    else if (h.main !== null) h.main.killNoWait(new Error('interrupted (SIGINT)'));
+    const main = h.main;
+    if (h.implicitMain && main !== null && main.res !== null) {
+      // module-level code waits in a blocking call: throw into it, so its finally blocks run and the
+      // module settles (left pending, Node would end the process with code 13); the rest are killed
+      // once it has
+      main.killNoWait(new ReportedFailures('interrupted (SIGINT)'));
+    } else if (h.implicitMain) void h.endMain();
+    else if (main !== null) main.killNoWait(new ReportedFailures('interrupted (SIGINT)'));
   };
   process.once('SIGINT', onSigint);
   // A rejected promise nothing awaited: Node would crash at some tick (in real mode, mid-run) or, as the
@@ -237,6 +248,16 @@ async function cmdRun(parsed: ReturnType<typeof parseArgs>): Promise<number> {
       throw e;
     }
     error = e;
+    // a plain program whose module-level code threw (or was interrupted): its greenlets still die
+    const h = rt.defaultHub;
+    if (scenario === null && h !== null && h.implicitMain && !h.closed) {
+      hub = h;
+      try {
+        await h.endMain();
+      } catch {
+        /* the error above is what counts */
+      }
+    }
   } finally {
     stopProgress();
     process.removeListener('SIGINT', onSigint);
@@ -245,7 +266,7 @@ async function cmdRun(parsed: ReturnType<typeof parseArgs>): Promise<number> {
     process.removeListener('unhandledRejection', onRejection);
   }
   hub ??= rt.defaultHub;
-  const wallMs = runWallMs ?? rt.host.now() - wall0;
+  const wallMs = runWallMs ?? rt.host.now() - (programWall0 ?? wall0);
   const virtualSeconds = hub !== null ? hub.now() : 0;
   const traceHash = hub !== null ? hub.traceHash() : null;
   restoreConsole();

@@ -1,5 +1,5 @@
 import { describe, it, expect, beforeAll } from 'vitest';
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { existsSync, readFileSync, mkdtempSync } from 'node:fs';
 import { execSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
@@ -149,6 +149,30 @@ describe('geventjs run: failures', () => {
     expect(r.stdout).toContain('main went on');
     expect(r.stderr).toContain('geventjs: unhandled promise rejection (nothing awaited it): RangeError: nobody awaits this');
     expect(r.stderr).toContain('geventjs: 1 unhandled promise rejection (reported above)\n');
+  });
+
+  it.each([['sim'], ['real']])('Ctrl-C during a module-level program: finally blocks run, greenlets die, exit 130 (%s mode)', async (mode) => {
+    const child = spawn('node', ['bin/geventjs.js', 'run', 'test/fixtures/cli/forever.ts', ...(mode === 'real' ? ['--real'] : [])], {
+      cwd: root,
+      env: { ...process.env, GEVENTJS_MODE: '', GEVENTJS_SEED: '' },
+    });
+    let stdout = '';
+    let stderr = '';
+    let sent = false;
+    child.stdout.on('data', (d) => {
+      stdout += d;
+      if (!sent && stdout.includes('main blocks')) {
+        sent = true;
+        child.kill('SIGINT');
+      }
+    });
+    child.stderr.on('data', (d) => (stderr += d));
+    const code = await new Promise<number | null>((resolve) => child.on('close', (c) => resolve(c)));
+    expect(code).toBe(130); // (it was Node's 13: the module's top-level await never settled)
+    expect(stdout).toContain('main finally');
+    expect(stdout).toContain('worker finally');
+    expect(stdout).toMatch(/^virtual [\d.]+ s · wall [\d.]+ m?s · trace [0-9a-f]{16}$/m);
+    expect(stderr).toContain('geventjs: interrupted (SIGINT)');
   });
 
   it('usage errors exit 2', async () => {
