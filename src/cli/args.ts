@@ -5,12 +5,12 @@
 
 /** A mistake in how geventjs was invoked (exit code 2). */
 export class UsageError extends Error {
-  /** Whether the command's help follows the message (not when the message says all there is to say). */
+  /** Whether the whole help follows the message (else a pointer to `--help`). */
   readonly help: boolean;
   constructor(message: string, options: { help?: boolean } = {}) {
     super(message);
     this.name = 'UsageError';
-    this.help = options.help ?? true;
+    this.help = options.help ?? false;
   }
 }
 

@@ -97,7 +97,7 @@ export async function cmdExplore(parsed: ParsedArgs): Promise<number> {
   if (fileArg === undefined) throw new UsageError('explore needs a scenario: geventjs explore <scenario> --seeds A..B');
   if (parsed.positional.length > 1) throw new UsageError(`unexpected argument ${parsed.positional[1]!}`);
   const file = resolve(fileArg);
-  if (!existsSync(file)) throw new UsageError(`no such file: ${fileArg}`, { help: false });
+  if (!existsSync(file)) throw new UsageError(`no such file: ${fileArg}`);
   const seedsFlag = parsed.flags.get('seeds');
   if (typeof seedsFlag !== 'string') throw new UsageError('explore needs --seeds A..B (an inclusive range)');
   const range = parseSeedRange(seedsFlag);

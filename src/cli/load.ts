@@ -38,7 +38,6 @@ export async function importFile(file: string): Promise<Record<string, unknown>>
       throw new UsageError(
         `${name} uses top-level await, but it is loaded as CommonJS (the nearest package.json has no "type": "module"): ` +
           `add "type": "module" to that package.json, or rename the file to ${name.replace(/\.[^.]+$/, '.mts')}`,
-        { help: false },
       );
     }
     throw e;

@@ -130,7 +130,7 @@ async function cmdRun(parsed: ReturnType<typeof parseArgs>): Promise<number> {
   if (fileArg === undefined) throw new UsageError('run needs a file: geventjs run <file>');
   if (parsed.positional.length > 1) throw new UsageError(`unexpected argument ${parsed.positional[1]!}`);
   const file = resolve(fileArg);
-  if (!existsSync(file)) throw new UsageError(`no such file: ${fileArg}`, { help: false });
+  if (!existsSync(file)) throw new UsageError(`no such file: ${fileArg}`);
 
   const json = parsed.flags.get('json') === true;
   let mode: Mode = (process.env.GEVENTJS_MODE || 'sim') as Mode;
@@ -378,13 +378,13 @@ async function command(argv: readonly string[]): Promise<number> {
       case 'explore':
         return await cmdExplore(parsed);
       case null:
-        throw new UsageError('missing command');
+        throw new UsageError('missing command', { help: true });
       default:
         throw new UsageError(`unknown command ${parsed.command}`);
     }
   } catch (e) {
     if (e instanceof UsageError) {
-      process.stderr.write(e.help ? `geventjs: ${e.message}\n\n${HELP}\n` : `geventjs: ${e.message}\n`);
+      process.stderr.write(e.help ? `geventjs: ${e.message}\n\n${HELP}\n` : `geventjs: ${e.message}\n(geventjs --help for usage)\n`);
       return 2;
     }
     process.stderr.write(`geventjs: ${describeError(e)}\n`);

@@ -181,8 +181,9 @@ describe('geventjs run: failures', () => {
     const missing = await geventjs('run', 'no/such/file.ts');
     expect(missing.code).toBe(2);
     expect(missing.stderr).toContain('no such file: no/such/file.ts');
-    expect(missing.stderr).not.toContain('Usage:'); // the message says it all
-    expect((await geventjs('run', 'sim/tutorial.ts', 'extra')).stderr).toContain('Usage:');
+    expect(missing.stderr).not.toContain('Usage:'); // the one-line error is not buried under the help
+    expect(missing.stderr).toContain('(geventjs --help for usage)');
+    expect((await geventjs()).stderr).toContain('Usage:'); // no command at all: the whole help
     const badSeed = await geventjs('run', 'sim/tutorial.ts', '--seed', 'x');
     expect(badSeed.code).toBe(2);
     expect(badSeed.stderr).toContain('--seed needs a non-negative integer');
