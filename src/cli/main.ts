@@ -60,7 +60,7 @@ Examples:
 
 In a test suite (vitest), the same sweep in-process:
   import { simTest } from 'geventjs/vitest';
-  import echo from '../sim/echo-framed.ts';
+  import echo from '../sim/echo-framed.js';
   simTest('echo-framed survives chaos', echo, { seeds: '1..200', faults: 'chaos', file: 'sim/echo-framed.ts' });
   // a failure's message carries the seed, the scenario's error and the replay command
 
