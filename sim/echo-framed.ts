@@ -151,7 +151,8 @@ export default defineScenario({
       bytes: tally.bytes,
       connectRetries: getNet(hub).stats.connectRetries,
       virtualSeconds: hub.now(),
-      traceHash: hub.traceHash(),
+      // the run's hash so far: the CLI's last line gives the final one, after shutdown's events
+      traceHashBeforeShutdown: hub.traceHash(),
     };
   },
 });

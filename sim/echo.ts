@@ -165,7 +165,8 @@ export default defineScenario({
       connectRetries: getNet(hub).stats.connectRetries,
       virtualSeconds: hub.now(),
       wallMs: Math.round((wallClock() - wall0) * 10) / 10,
-      traceHash: hub.traceHash(),
+      // the run's hash so far: the CLI's last line gives the final one, after shutdown's events
+      traceHashBeforeShutdown: hub.traceHash(),
     };
   },
 });
