@@ -316,7 +316,10 @@ async function cmdRun(parsed: ReturnType<typeof parseArgs>): Promise<number> {
   }
   if (!json) {
     if (summary !== undefined) out.info(`summary: ${JSON.stringify(summary)}`);
-    out.info(`virtual ${formatSeconds(virtualSeconds)} · wall ${formatWall(wallMs)}${traceHash ? ` · trace ${traceHash}` : ''}`);
+    // in real mode the hub's clock is real time and the trace is not reproducible: say so
+    const clock = mode === 'real' ? 'hub time (real)' : 'virtual';
+    const hash = traceHash ? ` · trace ${traceHash}${mode === 'real' ? ' (real mode: differs run to run)' : ''}` : '';
+    out.info(`${clock} ${formatSeconds(virtualSeconds)} · wall ${formatWall(wallMs)}${hash}`);
   }
   if (interrupted) return 130;
   return ok ? 0 : 1;
