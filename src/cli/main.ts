@@ -202,8 +202,7 @@ async function cmdRun(parsed: ReturnType<typeof parseArgs>): Promise<number> {
   let error: unknown = null;
   let scenario: Scenario | null = null;
   let summary: unknown = undefined;
-  let neverRan: readonly string[] = [];
-  let neverRanDetails: readonly NeverRan[] = [];
+  let neverRan: readonly NeverRan[] = [];
   let options: Record<string, unknown> = {};
   let runWallMs: number | null = null; // a scenario's own run, without loading the file
   try {
@@ -229,8 +228,7 @@ async function cmdRun(parsed: ReturnType<typeof parseArgs>): Promise<number> {
       summary = result.summary;
       options = result.options;
       runWallMs = result.wallMs;
-      neverRan = result.hub.neverRan;
-      neverRanDetails = result.hub.neverRanDetails;
+      neverRan = result.hub.neverRanDetails;
     } else {
       if (faults !== 'none') throw new UsageError(`--faults needs a scenario, and ${fileArg} is not one (no defineScenario default export)`);
       if (Object.keys(parsed.options).length > 0) {
@@ -238,8 +236,7 @@ async function cmdRun(parsed: ReturnType<typeof parseArgs>): Promise<number> {
       }
       hub = rt.defaultHub;
       if (hub !== null) await hub.endMain();
-      neverRan = hub?.neverRan ?? [];
-      neverRanDetails = hub?.neverRanDetails ?? [];
+      neverRan = hub?.neverRanDetails ?? [];
     }
   } catch (e) {
     if (e instanceof UsageError) {
@@ -274,7 +271,7 @@ async function cmdRun(parsed: ReturnType<typeof parseArgs>): Promise<number> {
   if (trace && hub !== null && typeof traceFile === 'string') {
     writeFileSync(traceFile, hub.traceEvents().map(formatEvent).join('\n') + '\n');
   }
-  for (const { name, why } of neverRanDetails) {
+  for (const { name, why } of neverRan) {
     const what =
       why === 'never started'
         ? 'was created but never started (start() was not called)'
@@ -305,7 +302,7 @@ async function cmdRun(parsed: ReturnType<typeof parseArgs>): Promise<number> {
       virtualSeconds,
       wallMs: Math.round(wallMs * 1000) / 1000,
       traceHash,
-      neverRan,
+      neverRan: neverRan.map((u) => u.name),
       ...(error !== null ? { error: error instanceof Error ? `${error.name}: ${error.message}` : String(error), replay } : {}),
     };
     process.stdout.write(JSON.stringify(result) + '\n');

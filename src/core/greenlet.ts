@@ -415,12 +415,12 @@ export class Greenlet<T = unknown> extends Linkable implements TimerLike {
    * worker.link((g) => console.log(`${g.name} finished`));
    */
   link(callback: LinkCallback<this>): void {
-    this.addSpawnedLink(callback, LINK_ALWAYS, false);
+    this.addLink(callback, LINK_ALWAYS, true);
   }
 
   /** Like `link`, but only if the greenlet finishes successfully. */
   linkValue(callback: LinkCallback<this>): void {
-    this.addSpawnedLink(callback, LINK_VALUE, false);
+    this.addLink(callback, LINK_VALUE, true);
   }
 
   /**
@@ -428,23 +428,22 @@ export class Greenlet<T = unknown> extends Linkable implements TimerLike {
    * hub does not report it.
    */
   linkException(callback: LinkCallback<this>): void {
-    this.addSpawnedLink(callback, LINK_EXCEPTION, true);
+    this.addLink(callback, LINK_EXCEPTION, true);
   }
 
   /** @internal `linkException` run in the hub itself (the hub's own bookkeeping: it never blocks). */
   watchErrors(callback: LinkCallback<this>): void {
-    if (typeof callback !== 'function') throw new TypeError(`Expected callable: ${String(callback)}`);
-    const wrapper = Object.assign((g: this) => {
-      if (!g.successful()) callback(g);
-    }, { original: callback, watchesErrors: true });
-    this.errorWatchers++;
-    this.rawlink(wrapper);
+    this.addLink(callback, LINK_EXCEPTION, false);
   }
 
-  private addSpawnedLink(callback: LinkCallback<this>, when: number, watchesErrors: boolean): void {
+  /** A link firing `when` (always, on a value, on an error), in a greenlet of its own or in the hub. */
+  private addLink(callback: LinkCallback<this>, when: number, spawned: boolean): void {
     if (typeof callback !== 'function') throw new TypeError(`Expected callable: ${String(callback)}`);
+    const watchesErrors = when === LINK_EXCEPTION;
     const wrapper = Object.assign((g: this) => {
-      if (when === LINK_ALWAYS || (when === LINK_VALUE) === g.successful()) spawnLink(callback as LinkCallback<Greenlet<unknown>>, g);
+      if (when !== LINK_ALWAYS && (when === LINK_VALUE) !== g.successful()) return;
+      if (spawned) spawnLink(callback as LinkCallback<Greenlet<unknown>>, g);
+      else callback(g);
     }, { original: callback, watchesErrors });
     if (watchesErrors) this.errorWatchers++;
     this.rawlink(wrapper);

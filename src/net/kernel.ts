@@ -625,13 +625,9 @@ export class MemSocket implements NetSocket {
         if (this.rdShut && this.wrShut && data.length > 0) {
           // Linux: data for a socket shut down both ways (its FIN sent, reading shut) is answered with
           // a reset; what it had not read is dropped and its next recv says ECONNRESET
-          this.reset = true;
-          this.error = 'ECONNRESET';
           this.rcv.clear();
           this.net.reply(seg, RST);
-          this.net.discardWire(this);
-          this.notify(READ);
-          this.notify(WRITE);
+          this.connectionReset('ECONNRESET');
           return;
         }
         this.rcvNxt += data.length;
@@ -656,17 +652,22 @@ export class MemSocket implements NetSocket {
         }
         if (this.state !== ESTABLISHED || this.reset) return;
         // Linux: a reset in CLOSE_WAIT (the peer's FIN already seen) reports EPIPE, else ECONNRESET
-        this.reset = true;
-        this.net.discardWire(this); // and drops what it had yet to deliver
-        this.error = this.peerFin ? 'EPIPE' : 'ECONNRESET';
-        this.notify(READ);
-        this.notify(WRITE);
+        this.connectionReset(this.peerFin ? 'EPIPE' : 'ECONNRESET');
         return;
       case ACK:
         if (this.fdClosed) return;
         this.updateSendEdge(seg.wnd);
         return;
     }
+  }
+
+  /** The connection is reset: what it had yet to deliver is dropped, both waiters learn `code`. */
+  private connectionReset(code: string): void {
+    this.reset = true;
+    this.net.discardWire(this);
+    this.error = code;
+    this.notify(READ);
+    this.notify(WRITE);
   }
 
   private updateSendEdge(wnd: number): void {

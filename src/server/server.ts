@@ -307,5 +307,5 @@ async function acceptLoop(server: StreamServer, listener: Socket): Promise<void>
 
 /** An error of a socket call (a Node-style `code`), not one thrown into the greenlet by a kill. */
 function isSocketError(e: unknown): boolean {
-  return !(e instanceof GreenletExit) && typeof errorCode(e) === 'string';
+  return typeof errorCode(e) === 'string';
 }

@@ -57,14 +57,6 @@ const EMPTY = new Uint8Array(0);
  */
 const BOOLEAN_OPTIONS: ReadonlySet<string> = new Set(['1:1', '1:2', '1:5', '1:6', '1:9', '1:10', '1:15', '6:1', '6:3']);
 
-/**
- * Whether a kernel socket still has its connection: it may know the peer's address after the
- * connection is over (accept reports it even then, as Linux does).
- */
-function isConnected(k: NetSocket): boolean {
-  return k.remoteAddress() !== null && k.connected;
-}
-
 let defaultTimeout: number | null = null;
 let adopting: NetSocket | null = null;
 
@@ -417,7 +409,7 @@ export class Socket {
     const k = this.live('shutdown');
     if (how !== SHUT_RD && how !== SHUT_WR && how !== SHUT_RDWR) throw sysError('EINVAL', 'shutdown');
     // checked before anything happens: a call that throws changes nothing
-    if (!k.listening && !isConnected(k)) throw sysError('ENOTCONN', 'shutdown');
+    if (!k.listening && !k.connected) throw sysError('ENOTCONN', 'shutdown');
     if (how !== SHUT_WR) this.cancelWait(READ);
     if (how !== SHUT_RD) this.cancelWait(WRITE);
     k.shutdown(how);
@@ -496,7 +488,7 @@ export class Socket {
   getpeername(): Address {
     const k = this.live('getpeername');
     const peer = k.remoteAddress();
-    if (peer === null || !isConnected(k)) throw sysError('ENOTCONN', 'getpeername');
+    if (peer === null || !k.connected) throw sysError('ENOTCONN', 'getpeername');
     return [peer[0], peer[1]];
   }
 
@@ -535,7 +527,7 @@ export class Socket {
   toString(): string {
     if (this.isClosed) return '<socket [closed] family=AF_INET, type=SOCK_STREAM>';
     const [h, p] = this.k.localAddress();
-    const peer = isConnected(this.k) ? this.k.remoteAddress() : null;
+    const peer = this.k.connected ? this.k.remoteAddress() : null; // (it may still name a peer that is gone)
     return `<socket fd=${this.k.fd}, family=AF_INET, type=SOCK_STREAM, laddr=('${h}', ${p})` + (peer ? `, raddr=('${peer[0]}', ${peer[1]})>` : '>');
   }
 }

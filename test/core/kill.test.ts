@@ -328,25 +328,31 @@ describe('killing a greenlet that has not run (TestKill, TestKillAfterStart, Tes
   });
 });
 
+/** A body that sleeps 10 s and says `<name> dies` when killed. */
+const dying = (say: (line: string) => void, name: string) => async () => {
+  try {
+    await sleep(10);
+  } finally {
+    say(`${name} dies`);
+  }
+};
+
+/** A body that says `other 0..2`, yielding (sleep(0)) after each. */
+const other = (say: (line: string) => void) => async () => {
+  for (let i = 0; i < 3; i++) {
+    say(`other ${i}`);
+    await sleep(0);
+  }
+};
+
 describe('the killer resumes as in gevent: right after the throw has run its course', () => {
   // gevent's kill and killall wait inside the kill callback (_kill, _killall3): the killer is switched
   // back as soon as the victim died or blocked, before callbacks queued meanwhile (here: other's sleep(0))
   it('kill()', async () => {
     const { out, say } = logger();
     await run(async () => {
-      const v = spawn(async () => {
-        try {
-          await sleep(10);
-        } finally {
-          say('victim dies');
-        }
-      });
-      const o = spawn(async () => {
-        for (let i = 0; i < 3; i++) {
-          say(`other ${i}`);
-          await sleep(0);
-        }
-      });
+      const v = spawn(dying(say, 'victim'));
+      const o = spawn(other(say));
       await sleep(0);
       say('main kills');
       await v.kill();
@@ -369,12 +375,7 @@ describe('the killer resumes as in gevent: right after the throw has run its cou
         }
       };
       const vs = [spawn(victim('v1')), spawn(victim('v2'))];
-      const o = spawn(async () => {
-        for (let i = 0; i < 3; i++) {
-          say(`other ${i}`);
-          await sleep(0);
-        }
-      });
+      const o = spawn(other(say));
       await sleep(0);
       await killall(vs);
       say('main: killall returned');
@@ -395,16 +396,9 @@ describe('the killer resumes as in gevent: right after the throw has run its cou
   it('from a hub callback (a rawlink) nobody can wait, but the kills still go out; the call rejects', async () => {
     const { out, say } = logger();
     await run(async () => {
-      const sleeper = (name: string) => async () => {
-        try {
-          await sleep(10);
-        } finally {
-          say(`${name} dies`);
-        }
-      };
-      const a = spawn(sleeper('a'));
-      const b = spawn(sleeper('b'));
-      const c = spawnLater(1, sleeper('c'));
+      const a = spawn(dying(say, 'a'));
+      const b = spawn(dying(say, 'b'));
+      const c = spawnLater(1, dying(say, 'c'));
       const trigger = spawn(sleep, 0.5);
       trigger.rawlink(() => {
         a.kill().catch((e: unknown) => say(`kill: ${(e as Error).message}`));
@@ -425,15 +419,8 @@ describe('the killer resumes as in gevent: right after the throw has run its cou
   it('killall() of a list holding the killer: it dies in its turn, and the victims after it die too', async () => {
     const { out, say } = logger();
     await run(async () => {
-      const sleeper = (name: string) => async () => {
-        try {
-          await sleep(10);
-        } finally {
-          say(`${name} dies`);
-        }
-      };
-      const v1 = spawn(sleeper('v1'));
-      const v2 = spawn(sleeper('v2'));
+      const v1 = spawn(dying(say, 'v1'));
+      const v2 = spawn(dying(say, 'v2'));
       const leader = spawn(async () => {
         try {
           await killall([v1, getcurrent(), v2]);
