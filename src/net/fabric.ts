@@ -361,7 +361,7 @@ export class MemoryNet implements Net {
     if (at <= now) {
       hub.schedule(arrive, seg);
     } else {
-      hub.addTimer(new Timer(arrive, seg), at - now, PRIORITY_DEFAULT);
+      hub.addTimer((seg.timer ??= new Timer(arrive, seg)), at - now, PRIORITY_DEFAULT);
     }
   }
 
