@@ -222,7 +222,10 @@ describe.skipIf(!haveChromium)(title, () => {
 
   it('nothing waits on real time in sim mode: no real timer, and 2 virtual seconds take far less wall time', () => {
     expect(browser.timers).toEqual([]);
-    expect(browser.realModeTimers).toContain(10); // the control: a real-mode sleep(0.01) is seen by the same spy
+    // the control: a real-mode sleep(0.01) is seen by the same spy — as a timer for what is left of its
+    // 10 ms when it is armed, which is less when the page was busy in between (a loaded CI machine)
+    expect(browser.realModeTimers.length).toBeGreaterThan(0);
+    for (const ms of browser.realModeTimers) expect(ms >= 0 && ms <= 10).toBe(true);
     const tut = byName(browser.records, 'tutorial');
     expect(tut.virtualSeconds).toBe(2);
     expect(tut.wallMs).toBeLessThan(1000);
