@@ -1,6 +1,6 @@
 // geventjs explore: sweeps over a fixture scenario with a planted bug (fails on the seeds whose first
 // draw is under --rate), run through the built CLI (node bin/geventjs.js) as a user would.
-import { describe, it, expect, beforeAll } from 'vitest';
+import { describe, it, expect, beforeAll, onTestFinished } from 'vitest';
 import { execFile, execSync, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -273,6 +273,7 @@ describe('geventjs explore: exit codes', () => {
 
   it('130 on SIGINT: the workers stop at once', async () => {
     const child = spawn('node', ['bin/geventjs.js', 'explore', PLANTED, '--seeds', '1..100000000', '--rate', '0', '--json'], { cwd: root });
+    onTestFinished(() => void child.kill('SIGKILL')); // a child that ignored the SIGINT must not outlive the test
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));

@@ -1,4 +1,4 @@
-import { describe, it, expect, beforeAll } from 'vitest';
+import { describe, it, expect, beforeAll, onTestFinished } from 'vitest';
 import { execFile, spawn } from 'node:child_process';
 import { existsSync, readFileSync, mkdtempSync } from 'node:fs';
 import { execSync } from 'node:child_process';
@@ -156,6 +156,7 @@ describe('geventjs run: failures', () => {
       cwd: root,
       env: { ...process.env, GEVENTJS_MODE: '', GEVENTJS_SEED: '' },
     });
+    onTestFinished(() => void child.kill('SIGKILL')); // a child that ignored the SIGINT must not outlive the test
     let stdout = '';
     let stderr = '';
     let sent = false;
