@@ -14,7 +14,7 @@ import { ConcurrentObjectUseError, brand } from '../core/errors.js';
 import { internName } from '../core/trace.js';
 import { keepShapes } from '../core/shapes.js';
 import { checkAddress, formatAddress } from '../net/address.js';
-import { sysError, timeoutError, cancelWaitError } from '../net/errors.js';
+import { sysError, timeoutError, cancelWaitError, errorCode } from '../net/errors.js';
 import { READ, WRITE, type Address, type Direction, type Net, type NetSocket } from '../net/net.js';
 import { K_ACCEPT, K_CLOSE, K_CONNECT, K_LISTEN, K_RECV, K_SEND } from '../net/trace.js';
 import { encodeUtf8 } from '../net/bytes.js';
@@ -245,6 +245,8 @@ export class Socket {
    * Connects to `[host, port]`. Rejects with `ECONNREFUSED` when nothing listens there, `ENOTFOUND` for
    * an unknown name, `ETIMEDOUT` when a full backlog dropped every SYN (Linux retries for 127 s), or
    * `ETIMEDOUT` with message `timed out` after the socket's timeout (which covers the whole connect).
+   * On a socket that is already connected it does nothing, as gevent's does: its connect loop takes
+   * the kernel's `EISCONN` for success (Python's own `socket.connect` raises it).
    * @example
    * await s.connect(['localhost', 8080]);
    */
@@ -254,7 +256,14 @@ export class Socket {
     const hub = this.hub;
     const end = this.timeoutSeconds === null ? Infinity : hub.now() + this.timeoutSeconds;
     for (;;) {
-      if (k.connect(host, port)) {
+      let connected: boolean;
+      try {
+        connected = k.connect(host, port);
+      } catch (e) {
+        if (errorCode(e) === 'EISCONN') return;
+        throw e;
+      }
+      if (connected) {
         const peer = k.remoteAddress();
         hub.trace.record(K_CONNECT, hub.clock, this.traceId(), k.fd, k.localAddress()[1], peer === null ? '' : formatAddress(peer[0], peer[1]));
         return;
