@@ -7,6 +7,7 @@ import { internName } from './trace.js';
 import { GreenletExit } from './errors.js';
 import { killAndResume, type Greenlet, type KillException } from './greenlet.js';
 import { Timeout } from './timeout.js';
+import { Timer, PRIORITY_TIMEOUT } from './timers.js';
 
 const R_WAIT = internName('wait');
 const R_IWAIT = internName('iwait');
@@ -93,8 +94,14 @@ export async function wait<T extends Linkable>(objects?: readonly T[] | null, op
   return done.slice(0, want);
 }
 
+/** What iwait's deadline puts in its queue of ready objects. */
+const DEADLINE: unique symbol = Symbol('iwait deadline');
+
 /**
- * Yields `objects` as they become ready (at most `count`), until `timeout` seconds have passed.
+ * Yields `objects` as they become ready (at most `count`), until `timeout` seconds have passed since
+ * the first `next()`. As in gevent, the deadline takes its place in the queue of ready objects: a
+ * loop body that blocks past it still gets the objects that were ready before it, and then the loop
+ * ends, even if more became ready since.
  * @example
  * for await (const g of iwait(greenlets)) console.log(g.name, 'finished');
  */
@@ -102,35 +109,37 @@ export async function* iwait<T extends Linkable>(objects: readonly T[], options:
   const hub: Hub = getHub();
   const want = wantedCount(options.count, objects.length);
   if (want === 0) return;
-  const queue: T[] = [];
+  const ns = options.timeout === null || options.timeout === undefined ? Infinity : toNs(options.timeout, 'timeout');
+  const queue: (T | typeof DEADLINE)[] = [];
   let parked: Greenlet<unknown> | null = null;
-  const onReady = (obj: T): void => {
-    queue.push(obj);
+  const push = (item: T | typeof DEADLINE): void => {
+    queue.push(item);
     if (parked !== null) {
       const g = parked;
       parked = null;
       hub.wakeWaiter(g, true);
     }
   };
-  const deadline = options.timeout === null || options.timeout === undefined ? Infinity : hub.clock + toNs(options.timeout, 'timeout');
+  const onReady = (obj: T): void => push(obj);
   for (const o of objects) o.rawlink(onReady);
+  // gevent's iwait timer: a timer of the Timeout priority, so a sleep ending at the same instant goes
+  // first, and ready objects queued as callbacks come before it even with a zero timeout
+  const timer = ns === Infinity ? null : new Timer(push, DEADLINE);
+  if (timer !== null) hub.addTimer(timer, ns, PRIORITY_TIMEOUT);
   try {
     for (let yielded = 0; yielded < want; yielded++) {
       if (queue.length === 0) {
         const g = hub.currentForPark('iwait()');
-        if (deadline !== Infinity) {
-          const left = deadline - hub.clock;
-          if (left <= 0) return;
-          hub.armWaitTimer(g, left);
-        }
         parked = g;
-        const ok = await hub.park(g, R_IWAIT, { describe: () => `${objects.length - yielded} objects` });
-        parked = null;
-        if (ok === false) return;
+        await hub.park(g, R_IWAIT, { describe: () => `${objects.length - yielded} objects` });
       }
-      yield queue.shift()!;
+      const item = queue.shift()!;
+      if (item === DEADLINE) return;
+      yield item;
     }
   } finally {
+    parked = null;
+    if (timer !== null) hub.cancelTimer(timer);
     for (const o of objects) o.unlink(onReady);
   }
 }

@@ -294,4 +294,31 @@ describe('iwait', () => {
     }, { mode: 'sim' });
     expect(out).toEqual(['0.1 got a', '0.6 got b', '0.6 got c']);
   });
+
+  it("the deadline takes its place among the ready objects: a slow body still gets those ready before it, then the loop ends (gevent's iwait)", async () => {
+    const { out, say } = logger();
+    await run(async () => {
+      const gs = [after(0.15, 'a'), after(0.05, 'b'), after(0.1, 'c'), after(0.2, 'd')];
+      // deadline 0.12: b (0.05) and c (0.1) were ready before it, a (0.15) and d (0.2) only after
+      for await (const g of iwait(gs, { timeout: 0.12 })) {
+        say(`got ${g.name}`);
+        await sleep(0.1);
+      }
+      say('done');
+    }, { mode: 'sim' });
+    expect(out).toEqual(['0.05 got b', '0.15 got c', '0.25 done']);
+  });
+
+  it('timeout 0 still yields the objects that are ready, then ends; one that finishes at the deadline comes too late, as in gevent', async () => {
+    const { out, say } = logger();
+    await run(async () => {
+      const gs = [after(0, 'a'), after(0.3, 'b'), after(0, 'c')];
+      await sleep(0);
+      for await (const g of iwait(gs, { timeout: 0 })) say(`zero: ${g.name}`);
+      // b's sleep ends at the deadline and runs first, but its link is a callback, after the deadline
+      for await (const g of iwait(gs, { timeout: 0.3 })) say(`tie: ${g.name}`);
+      say('done');
+    }, { mode: 'sim' });
+    expect(out).toEqual(['0 zero: a', '0 zero: c', '0 tie: a', '0 tie: c', '0.3 done']);
+  });
 });
