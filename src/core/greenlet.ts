@@ -469,6 +469,8 @@ export class Greenlet<T = unknown> extends Linkable implements TimerLike {
   }
 }
 brand(Greenlet, 'Greenlet');
+// gevent's Greenlet notifies until no link is left: a link added during its pass joins that pass
+(Greenlet.prototype as unknown as { lateLinksJoinPass: boolean }).lateLinksJoinPass = true;
 
 const NO_ARGS: readonly unknown[] = Object.freeze([]);
 

@@ -79,10 +79,24 @@ export abstract class Linkable {
     return this.linkList === null ? 0 : this.linkList.size;
   }
 
-  /** Queues a notification pass if the object is ready and someone waits. @internal */
+  /**
+   * Who notifies a link added while this object's own notification pass runs (say, by a greenlet that
+   * pass woke). False, the default, as gevent's AbstractLinkable (Event, AsyncResult, Semaphore…): the
+   * next pass, which the running one queues when it ends, after whatever was queued meanwhile. True, as
+   * gevent's Greenlet, whose pass loops until no link is left: the running pass. A default on the
+   * prototype, so objects carry no field for it.
+   */
+  declare protected lateLinksJoinPass: boolean;
+
+  /** Queues a notification pass if the object is ready and someone waits (see lateLinksJoinPass). @internal */
   protected checkAndNotify(): void {
     const list = this.linkList;
-    if (list !== null && !list.notifyQueued && list.size > 0 && this.ready()) {
+    if (list === null || list.notifyQueued || list.size === 0) return;
+    if (this.hub.notifier === this) {
+      if (this.lateLinksJoinPass) list.finalSeq = list.lastSeq;
+      return;
+    }
+    if (this.ready()) {
       list.notifyQueued = true;
       this.hub.schedule(beginNotify, this);
     }
@@ -142,6 +156,7 @@ export abstract class Linkable {
 }
 
 (Linkable.prototype as unknown as { notifyAll: boolean }).notifyAll = true;
+(Linkable.prototype as unknown as { lateLinksJoinPass: boolean }).lateLinksJoinPass = false;
 
 function beginNotify(l: Linkable): void {
   l.beginNotify();

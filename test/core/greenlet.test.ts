@@ -5,7 +5,7 @@
  */
 import { describe, it, expect, vi, afterEach } from 'vitest';
 import { simHub, logger } from '../helpers.js';
-import { Hub, Greenlet, GreenletExit, Timeout, spawn, spawnLater, sleep, getcurrent, getHub, joinall, run } from 'geventjs';
+import { Hub, Greenlet, GreenletExit, Timeout, Event, spawn, spawnLater, sleep, getcurrent, getHub, joinall, run } from 'geventjs';
 
 /** A sim hub whose reporter records `[error, greenlet name or null]`. */
 /** Logs `<virtual time> <what>` on the current hub's clock. */
@@ -456,6 +456,26 @@ describe('links', () => {
       say('after sleep(0.5)');
     }, { mode: 'sim' });
     expect(out).toEqual(['0 linked', '0 late link done', '0 after sleep(0)', '0 second late link', '0.5 after sleep(0.5)']);
+  });
+
+  it("a link added while the greenlet's own notification pass runs joins that pass, ahead of callbacks queued meanwhile (gevent's Greenlet)", async () => {
+    const { out, say } = logger();
+    await run(async () => {
+      const ev = new Event();
+      spawn(async () => {
+        await ev.wait();
+        say('ev waiter woke');
+      });
+      const g = spawn(() => 'done');
+      await g.join(); // main now runs inside g's pass
+      ev.set(); // queues ev's pass
+      g.rawlink((x) => say(`late link ${String(x.value)}`));
+      say('linked');
+      await sleep(0);
+      say('after sleep(0)');
+    }, { mode: 'sim' });
+    // gevent 22.10 prints the same: Greenlet._notify_links loops until no link is left
+    expect(out).toEqual(['0 linked', '0 late link done', '0 ev waiter woke', '0 after sleep(0)']);
   });
 
   it('unlink removes link, linkValue and linkException by the callback passed in', async () => {

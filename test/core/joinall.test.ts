@@ -5,7 +5,7 @@
  */
 import { describe, it, expect } from 'vitest';
 import { simHub, logger, ExpectedError, Flag } from '../helpers.js';
-import { Greenlet, Linkable, spawn, spawnLater, sleep, getHub, joinall, wait, iwait, run } from 'geventjs';
+import { Greenlet, Linkable, Event, spawn, spawnLater, sleep, getHub, joinall, wait, iwait, run } from 'geventjs';
 
 
 /** A greenlet named `name` that sleeps `s` seconds, then returns `name` (or throws, with `fail`). */
@@ -51,7 +51,9 @@ describe('joinall', () => {
       say(`count 0 -> [${names(await joinall(gs, { count: 0 })).join(' ')}]`);
       say(`count 5 -> ${names(await joinall(gs, { count: 5 })).join(' ')}`);
     }, { mode: 'sim' });
-    expect(out).toEqual(['0.2 count 2 -> b c', '0.2 count 0 -> []', '0.3 count 5 -> b c a']);
+    // main runs inside c's notification pass (c's finishing woke it), so its new link on c joins that
+    // pass and comes before b's, whose pass is queued anew: gevent 22.10 gives c b a too
+    expect(out).toEqual(['0.2 count 2 -> b c', '0.2 count 0 -> []', '0.3 count 5 -> c b a']);
   });
 
   it('of nothing returns [] at once', async () => {
@@ -173,6 +175,25 @@ describe('wait', () => {
     expect(out).toEqual(['0.3 wait -> f2 g f1']);
   });
 
+  it("objects already ready come in link order, except one whose notification pass woke the caller: its next pass comes after the others (gevent's)", async () => {
+    const { out, say } = logger();
+    await run(async () => {
+      const ev = new Event();
+      const g = spawn(() => 'g');
+      g.name = 'g';
+      spawnLater(0.05, () => ev.set());
+      await g.join();
+      const n = (xs: unknown[]) => xs.map((x) => (x === ev ? 'ev' : 'g')).join(' ');
+      say(`woken by ev: ${n(await wait([ev]))}`);
+      // running inside ev's pass: a link added to ev now waits for the pass to end
+      say(`inside ev's pass: ${n(await wait([ev, g]))}`);
+      await sleep(0.01);
+      say(`after a sleep: ${n(await wait([ev, g]))}`);
+    }, { mode: 'sim' });
+    // gevent 22.10: [ev], [g, ev], then [ev, g]
+    expect(out).toEqual(['0.05 woken by ev: ev', "0.05 inside ev's pass: g ev", '0.06 after a sleep: ev g']);
+  });
+
   it('with count and timeout', async () => {
     const { out, say } = logger();
     await run(async () => {
@@ -267,8 +288,9 @@ describe('iwait', () => {
       for await (const g of iwait(gs, { timeout: 0.2 })) say(`timeout: ${g.name}`);
       say('timed out');
     }, { mode: 'sim' });
-    // the second iwait starts at 0.2: b and c are ready at once, a at 0.3; its deadline is 0.4
-    expect(out).toEqual(['0.1 count: b', '0.2 count: c', '0.2 timeout: b', '0.2 timeout: c', '0.3 timeout: a', '0.4 timed out']);
+    // the second iwait starts at 0.2, inside c's notification pass: c (whose pass takes the new link)
+    // and b are ready at once, a at 0.3; its deadline is 0.4 (gevent 22.10 gives the same)
+    expect(out).toEqual(['0.1 count: b', '0.2 count: c', '0.2 timeout: c', '0.2 timeout: b', '0.3 timeout: a', '0.4 timed out']);
   });
 
   it('breaking out of the loop removes its links', async () => {
