@@ -541,11 +541,24 @@ brand(LifoQueue, 'LifoQueue');
  */
 export type Compare<T> = (a: T, b: T) => number;
 
+/** The type of `x` as Python's TypeError names it (`str`, `int`, `float`, `tuple`…); JS's own name where Python has none. */
 function typeName(x: unknown): string {
   if (x === null) return 'NoneType';
   if (Array.isArray(x)) return 'tuple';
-  if (typeof x === 'object') return (x as object).constructor?.name ?? 'object';
-  return typeof x;
+  switch (typeof x) {
+    case 'object':
+      return (x as object).constructor?.name ?? 'object';
+    case 'string':
+      return 'str';
+    case 'number':
+      return Number.isInteger(x) ? 'int' : 'float';
+    case 'bigint':
+      return 'int';
+    case 'boolean':
+      return 'bool';
+    default:
+      return typeof x;
+  }
 }
 
 /**

@@ -722,7 +722,10 @@ describe('LifoQueue and PriorityQueue', () => {
       const q = new PriorityQueue<unknown>();
       q.putNowait([1, {}]);
       expect(() => q.putNowait([1, {}])).toThrow(new TypeError("'<' not supported between instances of 'Object' and 'Object'"));
-      expect(() => pythonCompare(1, 'a')).toThrow(new TypeError("'<' not supported between instances of 'number' and 'string'"));
+      // Python's type names, as gevent's message has them
+      expect(() => pythonCompare(1, 'a')).toThrow(new TypeError("'<' not supported between instances of 'int' and 'str'"));
+      expect(() => pythonCompare('a', 0.5)).toThrow(new TypeError("'<' not supported between instances of 'str' and 'float'"));
+      expect(() => pythonCompare(null, 'a')).toThrow(new TypeError("'<' not supported between instances of 'NoneType' and 'str'"));
       expect([pythonCompare([1, 2], [1, 2, 0]), pythonCompare(true, 0), pythonCompare(2n, 1)]).toEqual([-1, 1, 1]);
     });
   });
