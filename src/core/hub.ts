@@ -86,6 +86,7 @@ const K_FOREIGN = defineKind('foreign-await');
 const R_SLEEP = internName('sleep');
 const R_EXTERNAL = internName('external');
 const R_IDLE = internName('idle');
+const R_POLL = internName('poll');
 const R_WAIT_ALL = internName('wait');
 
 const NS = 1e9;
@@ -247,6 +248,9 @@ export class Hub {
   private due: (TimerLike | undefined)[] = [];
   private dueCount = 0;
   private dueIndex = 0;
+  /** I/O that became ready at this instant (sim mode's deliveries), for the next poll: see scheduleIo. */
+  private ioQueue: (TimerLike | undefined)[] = [];
+  private ioCount = 0;
   // the FIFO callback queue, a ring of (fn, arg) pairs
   private qFn: (HubCallback | undefined)[] = new Array<undefined>(1024);
   private qArg: unknown[] = new Array<undefined>(1024);
@@ -701,6 +705,19 @@ export class Hub {
     if (this.running === null && !this.dispatching) this.kick();
   }
 
+  /**
+   * Queues `t` as I/O that became ready now: it fires at the hub's next poll, once the callback queue
+   * is empty, ahead of the timers due then — as gevent's loop runs its callbacks before it polls, and
+   * libev invokes the I/O a poll reports before the timers that expired. Sim mode's network delivers
+   * through it, so a reader wakes after the callbacks its sender queued (an `Event.set()`, a
+   * `sleep(0)`), as in gevent. `t` must not be queued already. @internal
+   */
+  scheduleIo(t: TimerLike): void {
+    t.index = TIMER_DUE; // (cancelTimer makes it idle, and the poll's batch then skips it)
+    this.ioQueue[this.ioCount++] = t;
+    if (this.running === null && !this.dispatching) this.kick();
+  }
+
   /** Queues `fn(arg)` at the head of the callback queue. @internal */
   scheduleFront(fn: HubCallback, arg: unknown): void {
     const head = (this.qHead - 1) & this.qMask;
@@ -802,6 +819,18 @@ export class Hub {
     // (a zero timeout still lets ready callbacks run first, as gevent's timer at "now" does)
     g.fn = wakeTimedOut;
     this.addTimer(g, ns, PRIORITY_TIMEOUT); // a blocking call's timeout is a gevent Timeout
+  }
+
+  /**
+   * @internal Parks the current greenlet until the hub's next poll, as an I/O watcher started now first
+   * fires there (after the callbacks queued meanwhile). StreamServer resumes accepting this way when
+   * its pool frees a place, as gevent's server restarts its listener's watcher.
+   */
+  nextPoll(what: string): Promise<void> {
+    const g = this.currentForPark(what);
+    g.fn = wakeSleeper;
+    this.scheduleIo(g);
+    return this.park(g, R_POLL) as Promise<void>;
   }
 
   /** @internal `idle()`: wakes when the callback queue is empty, before time moves on. */
@@ -911,6 +940,7 @@ export class Hub {
       this.running === null &&
       this.sim &&
       this.qHead === this.qTail &&
+      this.ioCount === 0 &&
       this.notifier === null &&
       this.dueIndex >= this.dueCount &&
       !this.halted &&
@@ -1017,7 +1047,8 @@ export class Hub {
       this.lastRealPoll = rt.host.now();
     }
     const top = heap.topDeadline();
-    if (!hasCallbacks) {
+    const io = this.ioCount;
+    if (!hasCallbacks && io === 0) {
       if (this.idleWaiters.length > 0 && top > this.clock) {
         for (const g of this.idleWaiters.splice(0)) {
           g.parkCleanup = null;
@@ -1040,9 +1071,18 @@ export class Hub {
         }
       }
     }
-    // all timers due now fire in this pass (timers started meanwhile wait for the next), as libev does
+    // the I/O that became ready comes first, then all timers due now; they fire in this pass (timers
+    // started and I/O readied meanwhile wait for the next), as libev does
     const due = this.due;
     let n = 0;
+    if (io > 0) {
+      const q = this.ioQueue;
+      for (let i = 0; i < io; i++) {
+        due[n++] = q[i];
+        q[i] = undefined;
+      }
+      this.ioCount = 0;
+    }
     const now = this.clock;
     for (;;) {
       const t = heap.popDue(now);

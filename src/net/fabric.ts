@@ -1,7 +1,8 @@
 /**
  * The in-memory network (sim mode): hosts with their kernels, name resolution, and the path of a
- * segment — the router's verdict, then the hub's pending-delivery queue (its callback queue for
- * "now", its timers for later; ordered by deliver-at, then sequence), then the destination kernel.
+ * segment — the router's verdict, then the hub's pending-delivery queue (its I/O queue for "now",
+ * read at its next poll; its timers for later; ordered by deliver-at, then sequence), then the
+ * destination kernel.
  * Nothing here reads a clock but the hub's; every map is insertion-ordered.
  *
  * The fault model (what the simulation layer builds on):
@@ -318,7 +319,8 @@ export class MemoryNet implements Net {
 
   /**
    * Hands a new segment to the router and queues its delivery on the hub: at the same instant through
-   * the callback queue (so it arrives after the sender parks), later through a timer. Segments of a
+   * its I/O queue (so it arrives at the next poll, after the sender parked and the callbacks queued
+   * meanwhile ran, when gevent would see the socket readable), later through a timer. Segments of a
    * socket (but SYNs) join its wire, so none overtakes another. @internal
    */
   transmit(seg: Segment): void {
@@ -358,11 +360,9 @@ export class MemoryNet implements Net {
       from.lastDeliverAt = at;
     }
     seg.state = IN_FLIGHT;
-    if (at <= now) {
-      hub.schedule(arrive, seg);
-    } else {
-      hub.addTimer((seg.timer ??= new Timer(arrive, seg)), at - now, PRIORITY_DEFAULT);
-    }
+    const t = (seg.timer ??= new Timer(arrive, seg));
+    if (at <= now) hub.scheduleIo(t); // readable at the hub's next poll, after the callbacks queued now
+    else hub.addTimer(t, at - now, PRIORITY_DEFAULT);
   }
 
   /**

@@ -1,6 +1,6 @@
 /**
  * The router: a clock-free function from a segment to a verdict. It owns no time and no queue — the
- * fabric hands the verdict to the hub, whose timers and callback queue are the pending-delivery queue
+ * fabric hands the verdict to the hub, whose timers and I/O queue are the pending-delivery queue
  * (ordered by deliver-at, then sequence).
  *
  * A verdict is a number: a delay in nanoseconds (deliver after that long; 0 = the same virtual instant,

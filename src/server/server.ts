@@ -276,8 +276,12 @@ async function acceptLoop(server: StreamServer, listener: Socket): Promise<void>
   let delay = MIN_DELAY;
   try {
     for (;;) {
-      // a full pool pauses accepting: new connections wait in the backlog
-      if (server.poolFull) await server.pool!.waitAvailable();
+      // a full pool pauses accepting: new connections wait in the backlog; once a place frees, the
+      // next accept waits for the hub's poll, as gevent's server restarts its listener's I/O watcher
+      if (server.poolFull) {
+        await server.pool!.waitAvailable();
+        await server.hub.nextPoll('StreamServer accept');
+      }
       let conn: Socket;
       let address: Address;
       try {
