@@ -322,7 +322,8 @@ export class Greenlet<T = unknown> extends Linkable implements TimerLike {
    */
   join(timeout?: number | null): Promise<void> {
     if (this.gstate >= GState.Dead) return Promise.resolve();
-    return this.hub.waitOn(this, R_JOIN, timeout) as Promise<unknown> as Promise<void>;
+    // resolves with nothing, as gevent's returns None, whether it finished or timed out
+    return this.hub.waitOn(this, R_JOIN, timeout, nothing) as Promise<unknown> as Promise<void>;
   }
 
   /**
@@ -468,6 +469,11 @@ export class Greenlet<T = unknown> extends Linkable implements TimerLike {
     }
   }
 }
+/** A wake map that drops the value (join resolves with nothing). */
+function nothing(): undefined {
+  return undefined;
+}
+
 brand(Greenlet, 'Greenlet');
 // gevent's Greenlet notifies until no link is left: a link added during its pass joins that pass
 (Greenlet.prototype as unknown as { lateLinksJoinPass: boolean }).lateLinksJoinPass = true;

@@ -806,9 +806,10 @@ export class Hub {
    * Parks the current greenlet on `linkable` until it notifies (true) or `seconds` pass (false).
    * @internal
    */
-  waitOn(linkable: Linkable, reason: number, seconds: number | null | undefined): Promise<boolean> {
+  waitOn(linkable: Linkable, reason: number, seconds: number | null | undefined, wakeMap: Greenlet<unknown>['wakeMap'] = null): Promise<boolean> {
     const g = this.currentForPark(nameOf(reason));
     const ns = seconds === null || seconds === undefined ? Infinity : toNs(seconds, 'timeout');
+    g.wakeMap = wakeMap;
     g.parkNode = linkable.addWaiter(g);
     if (ns !== Infinity) this.armWaitTimer(g, ns);
     return this.park(g, reason, linkable) as Promise<boolean>;

@@ -353,10 +353,10 @@ describe('join(timeout)', () => {
         throw err;
       });
       const sleeper = spawn(() => sleep(10));
-      await failing.join();
-      say(`joined failing: ready=${failing.ready()}`);
-      await sleeper.join(0.5);
-      say(`join(0.5) sleeper returned: ready=${sleeper.ready()}`);
+      const joined = await failing.join();
+      say(`joined failing: ready=${failing.ready()} returned ${String(joined)}`);
+      const timedOut = await sleeper.join(0.5);
+      say(`join(0.5) sleeper returned ${String(timedOut)}: ready=${sleeper.ready()}`);
       await sleeper.join(0);
       say(`join(0) sleeper returned: ready=${sleeper.ready()}`);
       await failing.join();
@@ -364,8 +364,9 @@ describe('join(timeout)', () => {
       await sleeper.kill();
     });
     expect(out).toEqual([
-      '0.2 joined failing: ready=true',
-      '0.7 join(0.5) sleeper returned: ready=false',
+      // join returns nothing (gevent's None), whether the greenlet finished or the timeout passed
+      '0.2 joined failing: ready=true returned undefined',
+      '0.7 join(0.5) sleeper returned undefined: ready=false',
       '0.7 join(0) sleeper returned: ready=false',
       '0.7 joined dead failing',
     ]);
