@@ -32,6 +32,14 @@ async function echo(conn: Socket): Promise<void> {
   }
 }
 
+/** After main returned with the server running: nothing was reported, the server and its socket are closed. */
+function expectClosedQuietly(server: StreamServer, errors: unknown[]): void {
+  expect(errors).toEqual([]);
+  expect(server.closed).toBe(true);
+  expect(server.started).toBe(false);
+  expect(server.socket!.closed).toBe(true);
+}
+
 async function roundTrip(port: number, msg: string): Promise<string> {
   const c = await createConnection(['127.0.0.1', port]);
   try {
@@ -191,10 +199,7 @@ for (const mode of MODES) {
         log.push(`main returns at ${now()}`);
         return getHub();
       }, { mode, reporter: (e: unknown) => void errors.push(e) });
-      expect(errors).toEqual([]);
-      expect(server.closed).toBe(true);
-      expect(server.started).toBe(false);
-      expect(server.socket!.closed).toBe(true);
+      expectClosedQuietly(server, errors);
       if (mode === 'sim') {
         expect(log).toEqual(['started at 0', 'main returns at 0.01']);
         expect(hub.now()).toBe(0.01); // not 1.01: no greenlet left to abandon
@@ -225,10 +230,7 @@ for (const mode of MODES) {
         log.push(`main returns at ${now()}`);
         return getHub();
       }, { mode, reporter: (e: unknown) => void errors.push(e) });
-      expect(errors).toEqual([]);
-      expect(server.closed).toBe(true);
-      expect(server.started).toBe(false);
-      expect(server.socket!.closed).toBe(true);
+      expectClosedQuietly(server, errors);
       if (mode === 'sim') {
         expect(log).toEqual(['handler got busy at 0', 'main returns at 0.01', 'handler killed at 0.01']);
         expect(hub.now()).toBe(0.01);
