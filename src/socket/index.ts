@@ -15,4 +15,6 @@ export {
   SHUT_RDWR,
   type Data,
   type CreateConnectionOptions,
+  type TextMode,
 } from './socket.js';
+export { SocketFile, DEFAULT_BUFFER_SIZE, type FileData, type BytesLike } from './file.js';

@@ -18,6 +18,10 @@ import { sysError, timeoutError, cancelWaitError, errorCode } from '../net/error
 import { READ, WRITE, type Address, type Direction, type Net, type NetSocket } from '../net/net.js';
 import { K_ACCEPT, K_CLOSE, K_CONNECT, K_LISTEN, K_RECV, K_SEND } from '../net/trace.js';
 import { encodeUtf8 } from '../net/bytes.js';
+import { SocketFile, type FileData } from './file.js';
+
+/** The text modes of {@link Socket.makefile} (`'r'`, `'w'`, both); a mode with `'b'` is binary. */
+export type TextMode = 'r' | 'w' | 'rw' | 'wr';
 
 /** Address family IPv4, the only one supported. */
 export const AF_INET = 2;
@@ -440,6 +444,29 @@ export class Socket {
     const reset = this.k.close();
     const hub = this.hub;
     if (!hub.closed) hub.trace.record(K_CLOSE, hub.clock, this.traceId(), this.k.fd, reset ? 1 : 0);
+  }
+
+  /**
+   * A buffered file object over the socket, as Python's `makefile(mode)`: a binary mode (`'rb'`, `'wb'`,
+   * `'rwb'`) reads and writes `Uint8Array`s, a text mode (`'r'`, the default, `'w'`, `'rw'`) UTF-8
+   * strings with universal newlines. Reads fill an 8 KiB buffer; writes wait in one until `flush()`.
+   * Unlike CPython's, the file does not keep the socket open: `close()` on the socket ends the
+   * connection whatever files it has (see {@link SocketFile}).
+   * @example
+   * // gevent's examples/echoserver.py
+   * const rfile = conn.makefile('rb');
+   * for (;;) {
+   *   const line = await rfile.readline();
+   *   if (line.length === 0 || decoder.decode(line).trim().toLowerCase() === 'quit') break;
+   *   await conn.sendall(line);
+   * }
+   * await rfile.close();
+   */
+  makefile(mode: `${string}b${string}`): SocketFile<Uint8Array>;
+  makefile(mode?: TextMode): SocketFile<string>;
+  makefile(mode: string): SocketFile<FileData>;
+  makefile(mode: string = 'r'): SocketFile<FileData> {
+    return new SocketFile<FileData>(this, mode);
   }
 
   /** `using s = socket()` closes it at the end of the block. */
