@@ -176,6 +176,63 @@ describe('geventjs run: failures', () => {
     expect(stderr).toContain('geventjs: interrupted (SIGINT)');
   });
 
+  it("gevent's echoserver example in sim mode: a scripted telnet session, lines read with makefile().readline()", async () => {
+    const r = await geventjs('run', 'examples/echoserver.ts');
+    expect(r.code).toBe(0);
+    const lines = r.stdout.split('\n').filter((l) => !l.startsWith('geventjs: ') && !l.startsWith('virtual ') && l !== '');
+    expect(lines).toEqual([
+      'Starting echo server on port 16000',
+      expect.stringMatching(/^New connection from 127\.0\.0\.1:\d+$/),
+      '> Welcome to the echo server! Type quit to exit.',
+      'echoed "hello\\r\\n"',
+      '> hello',
+      'echoed "gevent in TypeScript\\r\\n"',
+      '> gevent in TypeScript',
+      'client quit',
+      '> (connection closed: EOF)',
+    ]);
+  });
+
+  it("gevent's echoserver example over real TCP: a node:net client is greeted, echoed, let go on quit; Ctrl-C stops it", async () => {
+    const child = spawn('node', ['bin/geventjs.js', 'run', 'examples/echoserver.ts', '--real'], {
+      cwd: root,
+      env: { ...process.env, GEVENTJS_MODE: '', GEVENTJS_SEED: '', PORT: '0' },
+    });
+    onTestFinished(() => void child.kill('SIGKILL'));
+    let stdout = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    const closed = new Promise<number | null>((resolve) => child.on('close', (c) => resolve(c)));
+    const port = await new Promise<number>((resolve, reject) => {
+      const check = (): void => {
+        const m = /Starting echo server on port (\d+)/.exec(stdout);
+        if (m) resolve(Number(m[1]));
+      };
+      child.stdout.on('data', check);
+      void closed.then((c) => reject(new Error(`the server exited (${c}) before it listened: ${stdout}`)));
+    });
+    const { connect } = await import('node:net');
+    const heard = await new Promise<string>((resolve, reject) => {
+      const c = connect(port, '127.0.0.1');
+      let got = '';
+      c.setEncoding('utf8');
+      c.on('data', (d) => {
+        got += d;
+        // the greeting, then the echo, is the cue for the next line (a line in two writes is one line)
+        if (got.endsWith('exit.\r\n')) {
+          c.write('one ');
+          c.write('line\r\n');
+        }
+        if (got.endsWith('one line\r\n')) c.write('quit\r\n');
+      });
+      c.on('end', () => resolve(got)); // the server closes the connection after quit
+      c.on('error', reject);
+    });
+    expect(heard).toBe('Welcome to the echo server! Type quit to exit.\r\none line\r\n');
+    child.kill('SIGINT');
+    expect(await closed).toBe(130);
+    expect(stdout).toContain('echoed "one line\\r\\n"\nclient quit\n');
+  });
+
   it('usage errors exit 2', async () => {
     expect((await geventjs()).code).toBe(2);
     expect((await geventjs('run')).code).toBe(2);
