@@ -158,10 +158,7 @@ export class SocketFile<T extends FileData = Uint8Array> {
     checkSize(n, 'read');
     if (this.text) {
       while ((n < 0 || this.textBuf.length < n) && (await this.fillText()));
-      const k = n < 0 ? this.textBuf.length : Math.min(n, this.textBuf.length);
-      const out = this.textBuf.slice(0, k);
-      this.textBuf = this.textBuf.slice(k);
-      return out as T;
+      return this.takeText(n < 0 ? this.textBuf.length : Math.min(n, this.textBuf.length)) as T;
     }
     while ((n < 0 || this.end - this.start < n) && (await this.fill()));
     const avail = this.end - this.start;
@@ -327,7 +324,9 @@ export class SocketFile<T extends FileData = Uint8Array> {
       this.textBuf += translate(tail);
       return tail.length > 0;
     }
-    let s = this.decoder!.decode(this.take(this.end - this.start), { stream: true });
+    const chunk = this.buf.subarray(this.start, this.end);
+    this.start = this.end = 0; // (decode copies out of the buffer before the next fill writes into it)
+    let s = this.decoder!.decode(chunk, { stream: true });
     if (this.pendingCR) {
       this.pendingCR = false;
       s = '\r' + s; // with a '\n' after it, one newline
@@ -342,8 +341,13 @@ export class SocketFile<T extends FileData = Uint8Array> {
   }
 
   private async readTextLine(limit: number): Promise<string> {
-    let scanned = 0;
+    let scanned = 0; // characters known to hold no newline
+    let seen = this.taken;
     for (;;) {
+      if (seen !== this.taken) {
+        scanned = 0; // another greenlet read meanwhile
+        seen = this.taken;
+      }
       const buf = this.textBuf;
       const want = limit < 0 ? buf.length : Math.min(buf.length, limit);
       const at = buf.indexOf('\n', scanned);
@@ -357,6 +361,7 @@ export class SocketFile<T extends FileData = Uint8Array> {
   private takeText(n: number): string {
     const out = this.textBuf.slice(0, n);
     this.textBuf = this.textBuf.slice(n);
+    this.taken++;
     return out;
   }
 

@@ -25,6 +25,7 @@ import { rejected } from '../helpers.js';
 const MODES: Mode[] = ['sim', 'real'];
 const bytes = (s: string): Uint8Array => new TextEncoder().encode(s);
 const text = (b: Uint8Array): string => new TextDecoder().decode(b);
+const str = (x: string | Uint8Array): string => (typeof x === 'string' ? x : text(x));
 
 /** A connected pair: [client, the server's side]. */
 async function pair(): Promise<[Socket, Socket]> {
@@ -191,6 +192,23 @@ for (const mode of MODES) {
         expect(await rejected(() => f.readline())).toBeInstanceOf(ConcurrentObjectUseError);
         await c.sendall('for the first\n');
         expect(text(await first.get())).toBe('for the first\n');
+        s.close();
+        c.close();
+      });
+    });
+
+    it.each([['rb'], ['r']])('a line a greenlet waits for is whole even when another took from the buffer meanwhile (%s)', async (m) => {
+      await runIn(async () => {
+        const [c, s] = await pair();
+        const f = s.makefile(m);
+        await c.sendall('abcx');
+        expect(str(await f.read(1))).toBe('a'); // 'bcx' stays buffered
+        const waiter = spawn(() => f.readline());
+        await sleep(0.01); // it scanned 'bcx' and waits for more
+        expect(str(await f.read(2))).toBe('bc');
+        await c.sendall('d\nrest');
+        const line = await waiter.get();
+        expect(str(line)).toBe('xd\n');
         s.close();
         c.close();
       });
