@@ -55,6 +55,9 @@ class StopSignal extends Linkable {
  * `Socket`. Each connection runs `handler(conn, [host, port])` in its own greenlet; `conn` is closed
  * when the handler returns.
  *
+ * The listener is a `[host, port]`, a listening `Socket`, or gevent's shorthands: `':8080'` or
+ * `'*:8080'` (every address: `''`), `'127.0.0.1:8080'`, or a port alone (`8080` or `'8080'`).
+ *
  * Differences from gevent: `start`, `serveForever` and `stop` return Promises; `handle` is the second
  * constructor argument or an overridden `handle` method.
  * @example
@@ -89,7 +92,7 @@ export class StreamServer {
   /** gevent's `closed` (`not hasattr(self, 'socket')`): no listening socket yet, or no longer. */
   private isClosed: boolean;
 
-  constructor(listener: Address | Socket, handler?: Handler | null, options: StreamServerOptions = {}) {
+  constructor(listener: Address | Socket | string | number, handler?: Handler | null, options: StreamServerOptions = {}) {
     this.hub = getHub();
     if (listener instanceof Socket) {
       if (options.backlog !== undefined) throw new TypeError('backlog must be undefined when a socket instance is passed');
@@ -98,7 +101,7 @@ export class StreamServer {
       this.boundAddress = listener.getsockname();
       this.isClosed = false;
     } else {
-      this.bindAddress = checkAddress(listener, 'StreamServer');
+      this.bindAddress = checkAddress(typeof listener === 'string' || typeof listener === 'number' ? parseListener(listener) : listener, 'StreamServer');
       this.socket = null;
       this.boundAddress = [this.bindAddress[0], this.bindAddress[1]];
       this.isClosed = true;
@@ -312,4 +315,20 @@ async function acceptLoop(server: StreamServer, listener: Socket): Promise<void>
 /** An error of a socket call (a Node-style `code`), not one thrown into the greenlet by a kill. */
 function isSocketError(e: unknown): boolean {
   return typeof errorCode(e) === 'string';
+}
+
+/**
+ * gevent's `parse_address` for a listener given as a string or a port: `'host:port'` (`'*'` or nothing
+ * before the colon: every address, `''`), or a port alone. IPv6 (`'[::1]:80'`) is not supported.
+ */
+function parseListener(listener: string | number): [string, unknown] {
+  if (typeof listener === 'number') return ['', listener];
+  const colon = listener.lastIndexOf(':');
+  const host = colon < 0 ? '' : listener.slice(0, colon);
+  const portText = listener.slice(colon + 1).trim();
+  if (host.startsWith('[')) throw new RangeError(`StreamServer(): IPv6 addresses are not supported: '${listener}'`);
+  // Python's int(): an optional sign and decimal digits (a bad port then fails the range check)
+  const port = /^[+-]?\d+$/.test(portText) ? Number(portText) : NaN;
+  if (Number.isNaN(port)) throw new RangeError(`StreamServer(): invalid port in '${listener}' (expected 'host:port', ':port' or a port)`);
+  return [host === '*' ? '' : host, port];
 }

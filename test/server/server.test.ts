@@ -264,6 +264,30 @@ for (const mode of MODES) {
       else expect(log.map((l) => l.split(' at ')[0])).toEqual(['closed', 'serveForever returned']);
     });
 
+    it("gevent's address shorthands: ':port', '*:port', 'host:port' and a port alone listen where [host, port] would", async () => {
+      await runIn(async () => {
+        for (const [listener, bound] of [
+          [':0', ''],
+          ['*:0', ''],
+          ['127.0.0.1:0', '127.0.0.1'],
+          ['localhost:0', 'localhost'],
+          [0, ''],
+          ['0', ''],
+        ] as const) {
+          const server = new StreamServer(listener, echo);
+          expect(server.address).toEqual([bound, 0]);
+          await server.start();
+          const port = server.address[1];
+          expect(port).toBeGreaterThan(0);
+          expect(await roundTrip(port, `via ${String(listener)}`)).toBe(`via ${String(listener)}`);
+          await server.stop();
+        }
+        expect(() => new StreamServer('127.0.0.1:http', echo)).toThrow(new RangeError("StreamServer(): invalid port in '127.0.0.1:http' (expected 'host:port', ':port' or a port)"));
+        expect(() => new StreamServer('[::1]:8080', echo)).toThrow(/IPv6 addresses are not supported/);
+        expect(() => new StreamServer(':70000', echo)).toThrow(expect.objectContaining({ code: 'ERR_SOCKET_BAD_PORT' }));
+      });
+    });
+
     it('closed is true until start (unless given a socket), and after a failed start, as gevent', async () => {
       await runIn(async () => {
         const server = new StreamServer(['127.0.0.1', 0], echo);
