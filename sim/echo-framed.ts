@@ -1,6 +1,7 @@
 /**
  * The tutorial's echo server and clients, correctly framed: every message ends with a newline, and
- * both sides read until they have a whole line — so it holds however TCP cuts or joins the bytes.
+ * both sides read whole lines with `makefile('rb').readline()`, as gevent's own examples do — so it
+ * holds however TCP cuts or joins the bytes.
  * Where sim/echo.ts (one recv taken as one message) fails under stream chaos, this passes every seed.
  *
  *   geventjs run sim/echo-framed.ts --clients 50 --messages 20
@@ -23,39 +24,6 @@ function upper(data: Uint8Array): Uint8Array {
   return out;
 }
 
-function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
-  if (a.length === 0) return b;
-  const out = new Uint8Array(a.length + b.length);
-  out.set(a);
-  out.set(b, a.length);
-  return out;
-}
-
-/**
- * Reads whole lines from a socket: bytes are buffered until a newline, whatever pieces they come in.
- * @example
- * const lines = new LineReader(conn);
- * const line = await lines.next(); // without its newline; null at EOF
- */
-class LineReader {
-  private buf: Uint8Array = new Uint8Array(0);
-  constructor(private readonly sock: Socket) {}
-
-  async next(): Promise<Uint8Array | null> {
-    for (;;) {
-      const i = this.buf.indexOf(NL);
-      if (i >= 0) {
-        const line = this.buf.subarray(0, i);
-        this.buf = this.buf.subarray(i + 1);
-        return line;
-      }
-      const data = await this.sock.recv(1024);
-      if (data.length === 0) return null; // EOF (a partial line without its newline is dropped)
-      this.buf = concat(this.buf, data);
-    }
-  }
-}
-
 async function server(serverIp: string, port: number, backlog: number, bound: AsyncResult<Address>): Promise<void> {
   const s = socket(AF_INET, SOCK_STREAM);
   try {
@@ -73,16 +41,13 @@ async function server(serverIp: string, port: number, backlog: number, bound: As
 }
 
 async function talk(conn: Socket, addr: Address): Promise<void> {
-  const lines = new LineReader(conn);
+  const rfile = conn.makefile('rb');
   try {
     for (;;) {
-      const line = await lines.next();
-      if (line === null) break;
-      if (verbose) console.log(`client ${addr[0]}:${addr[1]} msg: ${decoder.decode(line)}`);
-      const reply = new Uint8Array(line.length + 1);
-      reply.set(upper(line));
-      reply[line.length] = NL;
-      await conn.sendall(reply); // send may take only part of it: sendall sends it all
+      const line = await rfile.readline(); // a whole line, newline included, in however many pieces it came
+      if (line.length === 0 || line[line.length - 1] !== NL) break; // EOF (a partial last line is dropped)
+      if (verbose) console.log(`client ${addr[0]}:${addr[1]} msg: ${decoder.decode(line.subarray(0, -1))}`);
+      await conn.sendall(upper(line)); // send may take only part of it: sendall sends it all
     }
   } catch (e) {
     if (e instanceof GreenletExit) throw e;
@@ -101,14 +66,14 @@ interface Tally {
 async function client(serverIp: string, port: number, messages: number, tally: Tally): Promise<void> {
   const c = socket(AF_INET, SOCK_STREAM);
   const name = getcurrent().name;
-  const lines = new LineReader(c);
+  const rfile = c.makefile('rb');
   try {
     await c.connect([serverIp, port]);
     for (let count = 0; count < messages; count++) {
       const msg = `${name} say hello ${count}`;
       await c.sendall(`${msg}\n`);
-      const line = await lines.next();
-      const reply = line === null ? '(EOF)' : decoder.decode(line);
+      const line = decoder.decode(await rfile.readline());
+      const reply = line.endsWith('\n') ? line.slice(0, -1) : `${line}(EOF)`;
       if (verbose) console.log(reply);
       if (reply !== msg.toUpperCase()) throw new Error(`sent ${JSON.stringify(msg)}, got ${JSON.stringify(reply)}`);
       tally.roundTrips++;
