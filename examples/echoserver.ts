@@ -33,7 +33,7 @@ async function echo(socket: Socket, address: Address): Promise<void> {
   await rfileobj.close();
 }
 
-const port = Number(process.env.PORT ?? 16000);
+const port = Number(globalThis.process?.env.PORT ?? 16000); // (no `process` in a browser)
 const server = new StreamServer(['127.0.0.1', port], echo);
 
 if (getHub().mode === 'real') {
