@@ -120,8 +120,7 @@ export async function* iwait<T extends Linkable>(objects: readonly T[], options:
       hub.wakeWaiter(g, true);
     }
   };
-  const onReady = (obj: T): void => push(obj);
-  for (const o of objects) o.rawlink(onReady);
+  for (const o of objects) o.rawlink(push);
   // gevent's iwait timer: a timer of the Timeout priority, so a sleep ending at the same instant goes
   // first, and ready objects queued as callbacks come before it even with a zero timeout
   const timer = ns === Infinity ? null : new Timer(push, DEADLINE);
@@ -140,7 +139,7 @@ export async function* iwait<T extends Linkable>(objects: readonly T[], options:
   } finally {
     parked = null;
     if (timer !== null) hub.cancelTimer(timer);
-    for (const o of objects) o.unlink(onReady);
+    for (const o of objects) o.unlink(push);
   }
 }
 

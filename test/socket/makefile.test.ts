@@ -188,7 +188,7 @@ for (const mode of MODES) {
         const [c, s] = await pair();
         const f = s.makefile('rb');
         const first = spawn(() => f.readline());
-        await sleep(0.01);
+        await sleep(0); // it runs, and waits in recv
         expect(await rejected(() => f.readline())).toBeInstanceOf(ConcurrentObjectUseError);
         await c.sendall('for the first\n');
         expect(text(await first.get())).toBe('for the first\n');
@@ -204,7 +204,7 @@ for (const mode of MODES) {
         await c.sendall('abcx');
         expect(str(await f.read(1))).toBe('a'); // 'bcx' stays buffered
         const waiter = spawn(() => f.readline());
-        await sleep(0.01); // it scanned 'bcx' and waits for more
+        await sleep(0); // it scans 'bcx' and waits for more
         expect(str(await f.read(2))).toBe('bc');
         await c.sendall('d\nrest');
         const line = await waiter.get();
@@ -219,7 +219,7 @@ for (const mode of MODES) {
         const [c, s] = await pair();
         const f = s.makefile('rb');
         const reader = spawn(() => rejected(() => f.readline()));
-        await sleep(0.01);
+        await sleep(0); // it runs, and waits in recv
         await f.close();
         await c.sendall('late\n');
         expect(await reader.get()).toMatchObject({ code: 'EBADF', message: 'File descriptor was closed in another greenlet' });
